@@ -1,0 +1,247 @@
+/**
+ * A Dynamixel X-series control table in front of a simulated CiA 402 drive: the
+ * XM430 semantics the `xm430` profile names (torque enable ≈ operation enabled,
+ * goal position → a profile-position move, hardware error status ≈ fault), with the
+ * EEPROM area locked while torque is on, as the real servo does. Addresses and sizes
+ * come from the profile, never from constants here.
+ */
+import { cia402, profiles } from '../../../firmware-protocol/src/index.ts';
+import type { SimDrive } from '../drive/sim-drive.ts';
+
+type Profile = profiles.DriveProfile;
+
+/** Status error numbers (ROBOTIS Protocol 2.0 e-manual, Status Packet "Error"). */
+export const DxlError = {
+  RESULT_FAIL: 1,
+  DATA_RANGE: 4,
+  DATA_LENGTH: 5,
+  DATA_LIMIT: 6,
+  ACCESS: 7,
+} as const;
+
+/** Hardware Error Status bits (XM430 e-manual, address 70). */
+const HW = {
+  INPUT_VOLTAGE: 0x01,
+  OVERHEATING: 0x04,
+  ENCODER: 0x08,
+  ELECTRICAL_SHOCK: 0x10,
+  OVERLOAD: 0x20,
+} as const;
+
+/** Size of the emulated control table (XM430: up to the indirect data area). */
+export const TABLE_SIZE = 661;
+/** Addresses below this are EEPROM: writable only with torque off (XM430 e-manual, "EEPROM area"). */
+const EEPROM_END = 64;
+/** 1 count = 1/4096 rev; velocity unit 0.229 rev/min; acceleration unit 214.577 rev/min². */
+const COUNTS_PER_VEL_UNIT = (0.229 * 4096) / 60;
+const COUNTS_PER_ACC_UNIT = (214.577 * 4096) / 3600;
+const CURRENT_UNIT_A = 0.00269;
+/** What "0 = unlimited" means for the simulated servo. */
+const MAX_VELOCITY = 32767 * COUNTS_PER_VEL_UNIT;
+const MAX_ACCELERATION = 32767 * COUNTS_PER_ACC_UNIT;
+
+export class ControlTable {
+  readonly drive: SimDrive;
+  readonly profile: Profile;
+  readonly bytes = new Uint8Array(TABLE_SIZE);
+  readonly firmwareVersion = 46;
+  #torqueOn = false;
+
+  constructor(drive: SimDrive, profile: Profile) {
+    this.drive = drive;
+    this.profile = profile;
+    this.#set('modelNumber', profile.modelNumber ?? 0);
+    this.#set('id', drive.unit);
+    this.#set('baudRate', 3);
+    this.#set('returnDelayTime', Math.round((profile.turnaroundMs * 1000) / 2));
+    this.#set('operatingMode', 3);
+    this.#set('statusReturnLevel', 2);
+    this.#set('profileVelocity', 0);
+    this.#set('profileAcceleration', 0);
+    this.#applyProfile();
+  }
+
+  get id(): number {
+    return this.#get('id');
+  }
+
+  get statusReturnLevel(): number {
+    return this.#get('statusReturnLevel');
+  }
+
+  /** Return delay in ms (address 9, 2 µs a unit). */
+  get returnDelayMs(): number {
+    return (this.#get('returnDelayTime') * 2) / 1000;
+  }
+
+  /** The alert bit for status packets: set while Hardware Error Status is non-zero. */
+  get alert(): boolean {
+    return this.#hardwareError() !== 0;
+  }
+
+  /** Read `length` bytes from `address`, present values refreshed from the drive. */
+  read(address: number, length: number): Uint8Array | number {
+    if (length < 1 || address + length > TABLE_SIZE) return DxlError.DATA_LENGTH;
+    this.#refresh();
+    return this.bytes.slice(address, address + length);
+  }
+
+  /** Write `data` at `address`: returns 0 or a status error number; nothing changes on error. */
+  write(address: number, data: Uint8Array): number {
+    if (data.length < 1 || address + data.length > TABLE_SIZE) return DxlError.DATA_LENGTH;
+    const touched: profiles.ObjectInfo[] = [];
+    for (let a = address; a < address + data.length; ) {
+      const o = profiles.objectAt(this.profile, a);
+      if (!o) {
+        a++;
+        continue;
+      }
+      const size = profiles.sizeInBytes(o);
+      // A write must cover an item whole (ROBOTIS: partial items are a data length error).
+      if (o.address < address || o.address + size > address + data.length)
+        return DxlError.DATA_LENGTH;
+      if (o.access === 'r') return DxlError.ACCESS;
+      if (o.address < EEPROM_END && this.#torqueOn) return DxlError.ACCESS;
+      touched.push(o);
+      a = o.address + size;
+    }
+    const values = new Map<string, number>();
+    for (const o of touched)
+      values.set(o.name, profiles.decodeBytes(this.profile, o.name, data, address));
+    for (const [name, v] of values) {
+      const err = this.#check(name, v);
+      if (err !== 0) return err;
+    }
+    for (const [name, v] of values) this.#apply(name, v);
+    return 0;
+  }
+
+  /** Reboot (instruction 0x08): clears a hardware error, torque off. */
+  reboot(): void {
+    this.drive.write('controlword', 0x00);
+    this.drive.write('controlword', 0x80); // CiA 402: fault reset on the rising edge of bit 7
+    this.drive.write('controlword', 0x00);
+    this.#torqueOn = false;
+    this.#set('torqueEnable', 0);
+  }
+
+  #check(name: string, v: number): number {
+    switch (name) {
+      case 'torqueEnable':
+        if (v > 1) return DxlError.DATA_RANGE;
+        if (v === 1 && this.#hardwareError() !== 0) return DxlError.RESULT_FAIL;
+        return 0;
+      case 'operatingMode':
+        return [1, 3, 4].includes(v) ? 0 : DxlError.DATA_RANGE;
+      case 'goalPosition':
+        // Position mode (3) limits goal position to 0–4095 (Min/Max Position Limit defaults).
+        return this.#get('operatingMode') === 3 && (v < 0 || v > 4095) ? DxlError.DATA_LIMIT : 0;
+      case 'statusReturnLevel':
+        return v > 2 ? DxlError.DATA_RANGE : 0;
+      case 'id':
+        return v > 252 ? DxlError.DATA_RANGE : 0;
+      default:
+        return 0;
+    }
+  }
+
+  #apply(name: string, v: number): void {
+    this.#set(name, v);
+    switch (name) {
+      case 'torqueEnable':
+        if (v === 1) this.#enable();
+        else {
+          this.#torqueOn = false;
+          this.drive.write('controlword', cia402.Controlword.DISABLE_VOLTAGE);
+        }
+        break;
+      case 'goalPosition':
+        if (this.#torqueOn) this.#move(v);
+        break;
+      case 'profileVelocity':
+      case 'profileAcceleration':
+        this.#applyProfile();
+        break;
+    }
+  }
+
+  #enable(): void {
+    const mode = this.#get('operatingMode') === 1 ? cia402.Mode.PV : cia402.Mode.PP;
+    this.drive.write('modesOfOperation', mode);
+    // CiA 402 path: shutdown → switch on → enable operation (transitions 2, 3, 4).
+    this.drive.write('controlword', cia402.Controlword.SHUTDOWN);
+    this.drive.write('controlword', cia402.Controlword.SWITCH_ON);
+    this.drive.write('controlword', cia402.Controlword.ENABLE_OPERATION);
+    this.#torqueOn = this.drive.state === cia402.Cia402State.OPERATION_ENABLED;
+    if (!this.#torqueOn) this.#set('torqueEnable', 0);
+    // The servo holds where it is: goal position := present position.
+    this.#set('goalPosition', this.drive.positionActual());
+  }
+
+  #move(goal: number): void {
+    this.drive.write('targetPosition', goal);
+    // New set-point, change immediately (controlword bits 4 and 5), then drop bit 4.
+    this.drive.write('controlword', cia402.Controlword.ENABLE_OPERATION | 0x30);
+    this.drive.write('controlword', cia402.Controlword.ENABLE_OPERATION);
+  }
+
+  #applyProfile(): void {
+    const v = this.#get('profileVelocity');
+    const a = this.#get('profileAcceleration');
+    this.drive.write(
+      'profileVelocity',
+      Math.round(v === 0 ? MAX_VELOCITY : v * COUNTS_PER_VEL_UNIT),
+    );
+    const acc = Math.round(a === 0 ? MAX_ACCELERATION : a * COUNTS_PER_ACC_UNIT);
+    this.drive.write('profileAcceleration', acc);
+    this.drive.write('profileDeceleration', acc);
+  }
+
+  #hardwareError(): number {
+    const code = this.drive.read('errorCode') ?? 0;
+    if (code === 0) return 0;
+    const E = cia402.ErrorCode;
+    if (code === E.OVERTEMPERATURE) return HW.OVERHEATING;
+    if (code === E.ENCODER) return HW.ENCODER;
+    if (code === E.OVERVOLTAGE) return HW.INPUT_VOLTAGE;
+    if (code === E.OVERCURRENT) return HW.ELECTRICAL_SHOCK;
+    return HW.OVERLOAD;
+  }
+
+  #refresh(): void {
+    const d = this.drive;
+    const faulted =
+      d.state === cia402.Cia402State.FAULT || d.state === cia402.Cia402State.FAULT_REACTION_ACTIVE;
+    if (faulted && this.#torqueOn) {
+      // A hardware error switches the torque off (XM430 e-manual, Shutdown).
+      this.#torqueOn = false;
+      this.#set('torqueEnable', 0);
+    }
+    this.#set('hardwareErrorStatus', this.#hardwareError());
+    const vel = d.read('velocityActual') ?? 0;
+    this.#set('moving', Math.abs(vel) > COUNTS_PER_VEL_UNIT ? 1 : 0);
+    this.#set(
+      'presentCurrent',
+      clamp(Math.round((d.read('current') ?? 0) / CURRENT_UNIT_A), -32768, 32767),
+    );
+    this.#set('presentVelocity', Math.round(vel / COUNTS_PER_VEL_UNIT));
+    this.#set('presentPosition', d.positionActual());
+    this.#set('presentInputVoltage', clamp(d.read('dcBusVoltage') ?? 0, 0, 6553.5));
+    this.#set('presentTemperature', clamp(Math.round(d.read('temperature') ?? 0), 0, 255));
+  }
+
+  #get(name: string): number {
+    return profiles.decodeBytes(this.profile, name, this.bytes, 0);
+  }
+
+  #set(name: string, value: number): void {
+    const { address, bytes } = profiles.encodeBytes(this.profile, name, value, {
+      allowReadOnly: true,
+    });
+    this.bytes.set(bytes, address);
+  }
+}
+
+function clamp(v: number, lo: number, hi: number): number {
+  return v < lo ? lo : Math.min(v, hi);
+}

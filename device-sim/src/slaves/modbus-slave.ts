@@ -1,0 +1,106 @@
+/**
+ * The Modbus RTU side of a simulated bus: frames every request heard on the wire
+ * (with the 3.5-character silence rule on the arrival times the wire gives), and lets
+ * the addressed drive answer after its turnaround. Silent on a CRC error, on another
+ * unit id, and for a dead unit; broadcasts (unit 0) are executed by all, answered by
+ * none. Modbus over serial line V1.02 §2.1, §2.5.1.1.
+ */
+import { modbus } from '../../../firmware-protocol/src/index.ts';
+import type { Clock } from '../clock.ts';
+import type { SimDrive } from '../drive/sim-drive.ts';
+import type { DriveFaultState } from '../faults/drive-faults.ts';
+import type { Reply, Slave } from '../sim-bus.ts';
+import { readRegisters, writeRegisters } from './register-map.ts';
+
+export interface ModbusUnit {
+  drive: SimDrive;
+  profile: import('../../../firmware-protocol/src/index.ts').profiles.DriveProfile;
+  faults: DriveFaultState;
+}
+
+export interface ModbusSlaveOptions {
+  baud: number;
+  bitsPerChar: number;
+  /** Slave turnaround before answering, ms. */
+  turnaroundMs: number;
+}
+
+export class ModbusSlave implements Slave {
+  readonly #framer: modbus.RtuSlaveFramer;
+  readonly #units = new Map<number, ModbusUnit>();
+  readonly #reply: Reply;
+  readonly #clock: Clock;
+  readonly #opts: ModbusSlaveOptions;
+  readonly #gapMs: number;
+  requests = 0;
+
+  constructor(units: ModbusUnit[], reply: Reply, clock: Clock, opts: ModbusSlaveOptions) {
+    for (const u of units) this.#units.set(u.drive.unit, u);
+    this.#reply = reply;
+    this.#clock = clock;
+    this.#opts = opts;
+    this.#framer = new modbus.RtuSlaveFramer({ baud: opts.baud, bitsPerChar: opts.bitsPerChar });
+    this.#gapMs = modbus.silenceMs(opts.baud, opts.bitsPerChar);
+  }
+
+  get framerStats() {
+    return this.#framer.stats;
+  }
+
+  receive(bytes: Uint8Array, atMs: number): void {
+    const frames = this.#framer.feed(bytes, atMs);
+    for (const f of frames) this.#handle(f);
+    if (frames.length === 0) {
+      // Something may be waiting for the silence that ends it (an unknown function code).
+      this.#clock.setTimer(atMs + this.#gapMs + 0.01 - this.#clock.now(), () => {
+        for (const f of this.#framer.poll(this.#clock.now())) this.#handle(f);
+      });
+    }
+  }
+
+  #handle(frame: modbus.RtuFrame<modbus.SlaveRequest>): void {
+    this.requests++;
+    if (frame.unit === 0) {
+      // Broadcast: every unit executes writes; nobody answers (§2.1).
+      for (const u of this.#units.values()) if (!u.faults.noResponse) this.#execute(u, frame.pdu);
+      return;
+    }
+    const u = this.#units.get(frame.unit);
+    if (!u || u.faults.noResponse) return;
+    const res = this.#execute(u, frame.pdu);
+    const turnaround = this.#opts.turnaroundMs + u.faults.delayMs;
+    this.#reply(modbus.encodeResponse(frame.unit, res), turnaround);
+  }
+
+  #execute(u: ModbusUnit, pdu: modbus.SlaveRequest): modbus.ModbusResponse {
+    if (modbus.isRejectedRequest(pdu)) return { fc: pdu.fc, exception: pdu.exception };
+    switch (pdu.fc) {
+      case 0x03:
+      case 0x04: {
+        const r = readRegisters(u.drive, u.profile, pdu.address, pdu.quantity);
+        return Array.isArray(r)
+          ? { fc: pdu.fc, values: r }
+          : { fc: pdu.fc, exception: r.exception };
+      }
+      case 0x06: {
+        const x = writeRegisters(u.drive, u.profile, pdu.address, [pdu.value]);
+        return x === 0
+          ? { fc: 0x06, address: pdu.address, value: pdu.value }
+          : { fc: 0x06, exception: x };
+      }
+      case 0x10: {
+        const x = writeRegisters(u.drive, u.profile, pdu.address, pdu.values);
+        return x === 0
+          ? { fc: 0x10, address: pdu.address, quantity: pdu.values.length }
+          : { fc: 0x10, exception: x };
+      }
+      case 0x17: {
+        // §6.17: the write is performed before the read.
+        const x = writeRegisters(u.drive, u.profile, pdu.writeAddress, pdu.values);
+        if (x !== 0) return { fc: 0x17, exception: x };
+        const r = readRegisters(u.drive, u.profile, pdu.readAddress, pdu.readQuantity);
+        return Array.isArray(r) ? { fc: 0x17, values: r } : { fc: 0x17, exception: r.exception };
+      }
+    }
+  }
+}

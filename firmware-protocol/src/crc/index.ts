@@ -1,0 +1,2 @@
+export { crc16Dynamixel } from './crc16-dynamixel.ts';
+export { crc16Modbus } from './crc16-modbus.ts';

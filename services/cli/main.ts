@@ -1,0 +1,80 @@
+/**
+ * The `servofleet` command. Each sub-command is one service, so that compose,
+ * systemd or Kubernetes run one sub-command per container (DESIGN.md, "Running it").
+ * This launcher is the one place that may reach every folder: it wires a service's
+ * entry point to the fleet file; the services themselves never import each other.
+ */
+import { parseArgs } from 'node:util';
+import { RuntimeError } from '../runtime/src/index.ts';
+
+export interface CommandIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+}
+
+type Command = (args: string[], io: CommandIo) => Promise<number>;
+
+const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }> = {
+  validate: {
+    summary: 'check a fleet file and print what it describes',
+    run: async () => (await import('./validate.ts')).validateCommand,
+  },
+};
+
+const USAGE = `usage: servofleet <command> [options]
+
+commands:
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`)
+  .join('\n')}
+
+options common to every command:
+  --config FILE   fleet file (default: $SERVOFLEET_CONFIG, else config/demo-fleet.yaml)
+  --help          this text`;
+
+export async function main(argv: string[], io: CommandIo = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(USAGE);
+    return name === undefined ? 2 : 0;
+  }
+  const command = COMMANDS[name];
+  if (!command) {
+    io.err(`servofleet: unknown command '${name}'\n\n${USAGE}`);
+    return 2;
+  }
+  try {
+    return await (await command.run())(rest, io);
+  } catch (err) {
+    if (err instanceof RuntimeError) {
+      io.err(`servofleet ${name}: ${err.code}: ${err.message}`);
+      return 1;
+    }
+    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      io.err(`servofleet ${name}: ${err.message}`);
+      return 2;
+    }
+    throw err;
+  }
+}
+
+/** Options every sub-command takes; a command with more spreads these into its own. */
+export const COMMON_OPTIONS = {
+  config: { type: 'string' },
+  help: { type: 'boolean' },
+} as const;
+
+export function commonArgs(args: string[]) {
+  return parseArgs({ args, options: COMMON_OPTIONS, strict: true, allowPositionals: false });
+}
+
+function processIo(): CommandIo {
+  return {
+    out: (line) => process.stdout.write(`${line}\n`),
+    err: (line) => process.stderr.write(`${line}\n`),
+    env: process.env,
+    cwd: process.cwd(),
+  };
+}

@@ -1,0 +1,147 @@
+/**
+ * The fleet file schema (TypeBox). One file describes the broker, the links and their
+ * drives, the lines, the gateway and the simulator. Every object rejects unknown keys,
+ * so a misspelled `baudrate` is an error, not a silent default.
+ */
+import { type Static, Type } from '@sinclair/typebox';
+
+const Id = Type.String({
+  pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$',
+  description: 'an id used in MQTT topics',
+});
+const strict = { additionalProperties: false } as const;
+
+export const LimitsSchema = Type.Object(
+  {
+    /** Soft position limits in counts, [min, max]. */
+    position: Type.Optional(Type.Tuple([Type.Integer(), Type.Integer()])),
+    /** Largest |velocity| a command may ask for, counts/s. */
+    velocity: Type.Optional(Type.Integer({ minimum: 1 })),
+    /** Largest acceleration/deceleration a command may ask for, counts/s². */
+    acceleration: Type.Optional(Type.Integer({ minimum: 1 })),
+  },
+  strict,
+);
+
+export const DriveSchema = Type.Object(
+  {
+    id: Id,
+    /** Modbus unit id (1–247) or Dynamixel id (0–252). */
+    unit: Type.Integer({ minimum: 0, maximum: 252 }),
+    /** Name of a profile in the profiles directory (file name without `.yaml`). */
+    profile: Type.String({ minLength: 1 }),
+    pollHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, default: 20 }),
+    limits: Type.Optional(LimitsSchema),
+  },
+  strict,
+);
+
+export const LinkSchema = Type.Object(
+  {
+    id: Id,
+    protocol: Type.Union([Type.Literal('modbus-rtu'), Type.Literal('dynamixel2')]),
+    /** `serial:///dev/ttyUSB0`, `tcp://host:port` (raw serial bridge) or `memory://name`. */
+    transport: Type.String({ pattern: '^(serial|tcp|memory)://' }),
+    baud: Type.Integer({ minimum: 1200, maximum: 4_500_000, default: 115200 }),
+    parity: Type.Union([Type.Literal('none'), Type.Literal('even'), Type.Literal('odd')], {
+      default: 'none',
+    }),
+    drives: Type.Array(DriveSchema, { minItems: 1 }),
+  },
+  strict,
+);
+
+export const StationSchema = Type.Object(
+  {
+    id: Id,
+    drives: Type.Array(Id, { minItems: 1 }),
+    bypassable: Type.Boolean({ default: false }),
+  },
+  strict,
+);
+
+export const LineSchema = Type.Object(
+  {
+    id: Id,
+    stations: Type.Array(StationSchema, { minItems: 1 }),
+    /** The cycle's steps; their shape belongs to the line controller and is checked there. */
+    cycle: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+  },
+  strict,
+);
+
+export const ApiKeySchema = Type.Object(
+  {
+    name: Type.String({ minLength: 1 }),
+    /** Hex SHA-256 of the key; the key itself never sits in the file. */
+    sha256: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    role: Type.Union([Type.Literal('viewer'), Type.Literal('operator'), Type.Literal('admin')]),
+  },
+  strict,
+);
+
+export const GatewaySchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
+    apiKeys: Type.Array(ApiKeySchema, { default: [] }),
+  },
+  strict,
+);
+
+export const SimLinkSchema = Type.Object(
+  {
+    link: Id,
+    /** Where the simulator serves the link: `tcp://127.0.0.1:4001`, `pty://` or `memory://name`. */
+    listen: Type.String({ pattern: '^(tcp|pty|memory)://' }),
+    /** Drives of the link the simulator emulates (default: all of them). */
+    drives: Type.Optional(Type.Array(Id)),
+    /** Slave turnaround before answering, ms. */
+    turnaroundMs: Type.Number({ minimum: 0, maximum: 1000, default: 1 }),
+    /** Pace bytes at the link's baud rate. */
+    paced: Type.Boolean({ default: true }),
+  },
+  strict,
+);
+
+export const SimulatorSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    controlPort: Type.Integer({ minimum: 0, maximum: 65535, default: 3100 }),
+    seed: Type.Integer({ default: 1 }),
+    physicsHz: Type.Integer({ minimum: 10, maximum: 10_000, default: 1000 }),
+    links: Type.Array(SimLinkSchema, { default: [] }),
+  },
+  strict,
+);
+
+export const BrokerSchema = Type.Object(
+  {
+    url: Type.String({ pattern: '^(mqtt|mqtts|ws|wss|tcp)://', default: 'mqtt://127.0.0.1:1883' }),
+    /** `servofleet up` runs an embedded aedes broker at `url` when true. */
+    embedded: Type.Boolean({ default: true }),
+    username: Type.Optional(Type.String()),
+  },
+  strict,
+);
+
+export const FleetSchema = Type.Object(
+  {
+    /** MQTT topic root, e.g. `acme/plant1/servofleet`. */
+    root: Type.String({ pattern: '^[^#+]+$', default: 'servofleet' }),
+    /** Directory of drive profiles, relative to the fleet file. */
+    profilesDir: Type.String({ default: 'profiles' }),
+    broker: Type.Object(BrokerSchema.properties, { ...strict, default: {} }),
+    links: Type.Array(LinkSchema, { minItems: 1 }),
+    lines: Type.Array(LineSchema, { default: [] }),
+    gateway: Type.Object(GatewaySchema.properties, { ...strict, default: {} }),
+    simulator: Type.Optional(SimulatorSchema),
+  },
+  strict,
+);
+
+export type Fleet = Static<typeof FleetSchema>;
+export type LinkConfig = Static<typeof LinkSchema>;
+export type DriveConfig = Static<typeof DriveSchema>;
+export type LineConfig = Static<typeof LineSchema>;
+export type SimulatorConfig = Static<typeof SimulatorSchema>;

@@ -1,0 +1,197 @@
+/**
+ * Loading the fleet file: read, parse YAML, clone, apply defaults, check against the
+ * schema, check consistency (unique ids, unit ids, references), apply explicit
+ * environment overrides, freeze. Parsed once at start; never mutates its input.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, resolve } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
+import { parse as parseYaml } from 'yaml';
+import { type ConfigIssue, RuntimeError } from '../errors.ts';
+import { type Fleet, FleetSchema } from './fleet-schema.ts';
+
+export const DEFAULT_FLEET_FILE = 'config/demo-fleet.yaml';
+
+export interface LoadedFleet {
+  fleet: Fleet;
+  /** Absolute path of the fleet file. */
+  path: string;
+  /** Absolute path of the profiles directory. */
+  profilesDir: string;
+}
+
+/** Environment variables that override the fleet file (DESIGN.md, "Running it"). */
+export interface FleetEnv {
+  SERVOFLEET_CONFIG?: string | undefined;
+  SERVOFLEET_MQTT_URL?: string | undefined;
+  SERVOFLEET_HTTP_PORT?: string | undefined;
+  SERVOFLEET_SIM_PORT?: string | undefined;
+}
+
+/** Which file to load: an explicit `--config`, else `SERVOFLEET_CONFIG`, else the demo fleet. */
+export function resolveFleetPath(explicit: string | undefined, env: FleetEnv, cwd: string): string {
+  const p = explicit ?? env.SERVOFLEET_CONFIG ?? DEFAULT_FLEET_FILE;
+  return isAbsolute(p) ? p : resolve(cwd, p);
+}
+
+export function loadFleetFile(path: string, env: FleetEnv = {}): LoadedFleet {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (cause) {
+    throw new RuntimeError('CONFIG_NOT_FOUND', `cannot read fleet file ${path}`, { cause });
+  }
+  const fleet = parseFleet(text, path, env);
+  const profilesDir = resolve(dirname(path), fleet.profilesDir);
+  if (!existsSync(profilesDir)) {
+    throw new RuntimeError('CONFIG_NOT_FOUND', `profiles directory ${profilesDir} does not exist`);
+  }
+  const missing: ConfigIssue[] = [];
+  fleet.links.forEach((link, li) => {
+    link.drives.forEach((d, di) => {
+      if (!existsSync(resolve(profilesDir, `${d.profile}.yaml`))) {
+        missing.push({
+          path: `/links/${li}/drives/${di}/profile`,
+          message: `no profile file ${d.profile}.yaml in ${profilesDir}`,
+        });
+      }
+    });
+  });
+  if (missing.length > 0) throw invalid(path, missing);
+  return { fleet, path, profilesDir };
+}
+
+/** Pure part of loading: YAML text → checked, frozen fleet. `source` names the text in errors. */
+export function parseFleet(text: string, source = 'fleet file', env: FleetEnv = {}): Fleet {
+  let raw: unknown;
+  try {
+    raw = parseYaml(text);
+  } catch (cause) {
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new RuntimeError('CONFIG_PARSE', `${source}: not valid YAML: ${msg}`, { cause });
+  }
+  const candidate = Value.Clone(raw ?? {});
+  Value.Default(FleetSchema, candidate);
+  const schemaIssues = [...Value.Errors(FleetSchema, candidate)].map((e) => ({
+    path: e.path || '/',
+    message: e.message,
+  }));
+  if (schemaIssues.length > 0) throw invalid(source, dedupe(schemaIssues));
+  const fleet = candidate as Fleet;
+  const issues = checkConsistency(fleet);
+  if (issues.length > 0) throw invalid(source, issues);
+  applyEnv(fleet, env);
+  return deepFreeze(fleet);
+}
+
+function checkConsistency(fleet: Fleet): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const linkIds = new Map<string, number>();
+  const driveIds = new Map<string, string>();
+  fleet.links.forEach((link, li) => {
+    if (linkIds.has(link.id))
+      issues.push({ path: `/links/${li}/id`, message: `duplicate link id ${link.id}` });
+    linkIds.set(link.id, li);
+    const units = new Set<number>();
+    link.drives.forEach((d, di) => {
+      const at = `/links/${li}/drives/${di}`;
+      if (driveIds.has(d.id))
+        issues.push({ path: `${at}/id`, message: `duplicate drive id ${d.id}` });
+      driveIds.set(d.id, link.id);
+      if (units.has(d.unit)) {
+        issues.push({
+          path: `${at}/unit`,
+          message: `unit ${d.unit} is used twice on link ${link.id}`,
+        });
+      }
+      units.add(d.unit);
+      // Modbus over serial line V1.02 §2.2: slave addresses 1–247 (0 is broadcast).
+      if (link.protocol === 'modbus-rtu' && (d.unit < 1 || d.unit > 247)) {
+        issues.push({ path: `${at}/unit`, message: `Modbus unit id must be 1–247, got ${d.unit}` });
+      }
+      const pos = d.limits?.position;
+      if (pos && pos[0] >= pos[1]) {
+        issues.push({
+          path: `${at}/limits/position`,
+          message: `min ${pos[0]} must be below max ${pos[1]}`,
+        });
+      }
+    });
+  });
+  fleet.lines.forEach((line, li) => {
+    line.stations.forEach((s, si) => {
+      s.drives.forEach((d, di) => {
+        if (!driveIds.has(d)) {
+          issues.push({
+            path: `/lines/${li}/stations/${si}/drives/${di}`,
+            message: `unknown drive ${d}`,
+          });
+        }
+      });
+    });
+  });
+  fleet.simulator?.links.forEach((sl, si) => {
+    const li = linkIds.get(sl.link);
+    if (li === undefined) {
+      issues.push({ path: `/simulator/links/${si}/link`, message: `unknown link ${sl.link}` });
+      return;
+    }
+    sl.drives?.forEach((d, di) => {
+      if (driveIds.get(d) !== sl.link) {
+        issues.push({
+          path: `/simulator/links/${si}/drives/${di}`,
+          message: `drive ${d} is not on link ${sl.link}`,
+        });
+      }
+    });
+  });
+  return issues;
+}
+
+function applyEnv(fleet: Fleet, env: FleetEnv): void {
+  if (env.SERVOFLEET_MQTT_URL) {
+    if (!/^(mqtt|mqtts|ws|wss|tcp):\/\//.test(env.SERVOFLEET_MQTT_URL)) {
+      throw new RuntimeError(
+        'CONFIG_ENV_INVALID',
+        `SERVOFLEET_MQTT_URL is not an MQTT URL: ${env.SERVOFLEET_MQTT_URL}`,
+      );
+    }
+    fleet.broker.url = env.SERVOFLEET_MQTT_URL;
+  }
+  if (env.SERVOFLEET_HTTP_PORT)
+    fleet.gateway.port = port('SERVOFLEET_HTTP_PORT', env.SERVOFLEET_HTTP_PORT);
+  if (env.SERVOFLEET_SIM_PORT && fleet.simulator) {
+    fleet.simulator.controlPort = port('SERVOFLEET_SIM_PORT', env.SERVOFLEET_SIM_PORT);
+  }
+}
+
+function port(name: string, value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    throw new RuntimeError(
+      'CONFIG_ENV_INVALID',
+      `${name} must be a port number 0–65535, got ${value}`,
+    );
+  }
+  return n;
+}
+
+function invalid(source: string, issues: ConfigIssue[]): RuntimeError {
+  const lines = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
+  return new RuntimeError('CONFIG_INVALID', `${source} is invalid:\n${lines}`, { issues });
+}
+
+/** TypeBox reports a bad union member once per alternative; keep one line per path. */
+function dedupe(issues: ConfigIssue[]): ConfigIssue[] {
+  const seen = new Map<string, ConfigIssue>();
+  for (const i of issues) if (!seen.has(i.path)) seen.set(i.path, i);
+  return [...seen.values()];
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
+}
