@@ -17,6 +17,10 @@ export interface CommandIo {
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }> = {
+  sim: {
+    summary: 'run the drive simulator (links, faults, control API)',
+    run: async () => (await import('./sim.ts')).simCommand,
+  },
   validate: {
     summary: 'check a fleet file and print what it describes',
     run: async () => (await import('./validate.ts')).validateCommand,

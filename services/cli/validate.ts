@@ -4,15 +4,9 @@
  * much of each link's capacity the configured poll rates use. Exit 0 when valid,
  * 1 with the path of every bad field when not.
  */
-import { profiles } from '../../firmware-protocol/src/index.ts';
-import {
-  type ConfigIssue,
-  type Fleet,
-  type LinkConfig,
-  loadFleetFile,
-  RuntimeError,
-  resolveFleetPath,
-} from '../runtime/src/index.ts';
+import type { profiles } from '../../firmware-protocol/src/index.ts';
+import type { Fleet, LinkConfig } from '../runtime/src/index.ts';
+import { loadFleetWithProfiles } from './fleet-profiles.ts';
 import { linkPollLoad } from './link-load.ts';
 import type { CommandIo } from './main.ts';
 import { commonArgs } from './main.ts';
@@ -25,40 +19,13 @@ export async function validateCommand(args: string[], io: CommandIo): Promise<nu
     );
     return 0;
   }
-  const path = resolveFleetPath(values.config, io.env, io.cwd);
-  const { fleet, profilesDir } = loadFleetFile(path, io.env);
-  const loaded = loadProfiles(fleet, profilesDir);
-  for (const line of describeFleet(path, fleet, loaded)) io.out(line);
+  const { path, fleet, profiles } = loadFleetWithProfiles(values.config, io.env, io.cwd);
+  for (const line of describeFleet(path, fleet, profiles)) io.out(line);
   io.out('fleet file is valid');
   return 0;
 }
 
 type Profile = profiles.DriveProfile;
-
-function loadProfiles(fleet: Fleet, dir: string): Map<string, Profile> {
-  const byName = profiles.loadProfileDir(dir);
-  const issues: ConfigIssue[] = [];
-  fleet.links.forEach((link, li) => {
-    link.drives.forEach((d, di) => {
-      const p = byName.get(d.profile);
-      const at = `/links/${li}/drives/${di}/profile`;
-      if (!p) issues.push({ path: at, message: `unknown profile ${d.profile}` });
-      else if (p.protocol !== link.protocol) {
-        issues.push({
-          path: at,
-          message: `profile ${d.profile} speaks ${p.protocol} but link ${link.id} is ${link.protocol}`,
-        });
-      }
-    });
-  });
-  if (issues.length > 0) {
-    const text = issues.map((i) => `  ${i.path}: ${i.message}`).join('\n');
-    throw new RuntimeError('CONFIG_INVALID', `drive profiles do not fit the links:\n${text}`, {
-      issues,
-    });
-  }
-  return byName;
-}
 
 function describeFleet(path: string, fleet: Fleet, byName: Map<string, Profile>): string[] {
   const out: string[] = [];
