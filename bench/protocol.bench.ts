@@ -39,7 +39,8 @@ export async function protocolSuite(): Promise<Row[]> {
   let sink = 0;
   const ours = opsPerSecond(() => {
     framer.expect(1, req);
-    const frames = framer.feed(response, (t += 1));
+    t += 1;
+    const frames = framer.feed(response, t);
     sink += (frames[0]!.pdu as { values: number[] }).values[9]!;
   });
 
@@ -90,8 +91,16 @@ export async function protocolSuite(): Promise<Row[]> {
   const block = Uint8Array.from({ length: 256 }, (_, i) => (i * 31) & 0xff);
   const blockBuf = Buffer.from(block);
   const mb = (ops: number) => (ops * block.length) / 1e6;
-  const crcOurs = mb(opsPerSecond(() => (sink ^= crc16Modbus(block))));
-  const crcRef = mb(opsPerSecond(() => (sink ^= refCrc16(blockBuf))));
+  const crcOurs = mb(
+    opsPerSecond(() => {
+      sink ^= crc16Modbus(block);
+    }),
+  );
+  const crcRef = mb(
+    opsPerSecond(() => {
+      sink ^= refCrc16(blockBuf);
+    }),
+  );
   rows.push({
     suite: 'protocol',
     name: 'CRC-16/MODBUS',
@@ -99,7 +108,11 @@ export async function protocolSuite(): Promise<Row[]> {
     unit: 'MB/s',
     reference: { name: 'modbus-serial crc16', value: crcRef },
   });
-  const crcDxl = mb(opsPerSecond(() => (sink ^= crc16Dynamixel(block))));
+  const crcDxl = mb(
+    opsPerSecond(() => {
+      sink ^= crc16Dynamixel(block);
+    }),
+  );
   rows.push({ suite: 'protocol', name: 'CRC-16 Dynamixel (0x8005)', value: crcDxl, unit: 'MB/s' });
   if (sink === 0.5) console.log(sink); // keep the work observable
   return rows;
