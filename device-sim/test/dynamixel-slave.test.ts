@@ -23,6 +23,7 @@ describe('Dynamixel 2.0 slave (xm430)', () => {
     const m = new DxlMaster(sim.connect('bus-b'), sim);
     const [w] = await m.request(dxl.write(2, addr('torqueEnable'), Uint8Array.of(1)), 1);
     expect(w!.error).toBe(0);
+    // 100 units × 0.229 rev/min = 1563 counts/s
     await m.request(dxl.write(2, addr('profileVelocity'), u32(100)), 1);
     await m.request(dxl.write(2, addr('goalPosition'), u32(3000)), 1);
     await run(sim, 3000, 5);

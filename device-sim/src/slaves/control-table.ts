@@ -32,13 +32,11 @@ const HW = {
 export const TABLE_SIZE = 661;
 /** Addresses below this are EEPROM: writable only with torque off (XM430 e-manual, "EEPROM area"). */
 const EEPROM_END = 64;
-/** 1 count = 1/4096 rev; velocity unit 0.229 rev/min; acceleration unit 214.577 rev/min². */
-const COUNTS_PER_VEL_UNIT = (0.229 * 4096) / 60;
-const COUNTS_PER_ACC_UNIT = (214.577 * 4096) / 3600;
-const CURRENT_UNIT_A = 0.00269;
-/** What "0 = unlimited" means for the simulated servo. */
-const MAX_VELOCITY = 32767 * COUNTS_PER_VEL_UNIT;
-const MAX_ACCELERATION = 32767 * COUNTS_PER_ACC_UNIT;
+/** What "0 = unlimited" means for the simulated servo, counts/s and counts/s². */
+const MAX_VELOCITY = 500_000;
+const MAX_ACCELERATION = 8_000_000;
+/** Below this speed (counts/s) the servo reports Moving = 0. */
+const MOVING_THRESHOLD = 16;
 
 export class ControlTable {
   readonly drive: SimDrive;
@@ -190,9 +188,9 @@ export class ControlTable {
     const a = this.#get('profileAcceleration');
     this.drive.write(
       'profileVelocity',
-      Math.round(v === 0 ? MAX_VELOCITY : v * COUNTS_PER_VEL_UNIT),
+      Math.round(v === 0 ? MAX_VELOCITY : v),
     );
-    const acc = Math.round(a === 0 ? MAX_ACCELERATION : a * COUNTS_PER_ACC_UNIT);
+    const acc = Math.round(a === 0 ? MAX_ACCELERATION : a);
     this.drive.write('profileAcceleration', acc);
     this.drive.write('profileDeceleration', acc);
   }
@@ -219,12 +217,10 @@ export class ControlTable {
     }
     this.#set('hardwareErrorStatus', this.#hardwareError());
     const vel = d.read('velocityActual') ?? 0;
-    this.#set('moving', Math.abs(vel) > COUNTS_PER_VEL_UNIT ? 1 : 0);
-    this.#set(
-      'presentCurrent',
-      clamp(Math.round((d.read('current') ?? 0) / CURRENT_UNIT_A), -32768, 32767),
-    );
-    this.#set('presentVelocity', Math.round(vel / COUNTS_PER_VEL_UNIT));
+    this.#set('moving', Math.abs(vel) > MOVING_THRESHOLD ? 1 : 0);
+    // Engineering units through the profile's scales: mA and counts/s.
+    this.#set('presentCurrent', clamp((d.read('current') ?? 0) * 1000, -88_000, 88_000));
+    this.#set('presentVelocity', vel);
     this.#set('presentPosition', d.positionActual());
     this.#set('presentInputVoltage', clamp(d.read('dcBusVoltage') ?? 0, 0, 6553.5));
     this.#set('presentTemperature', clamp(Math.round(d.read('temperature') ?? 0), 0, 255));

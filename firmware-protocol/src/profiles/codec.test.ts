@@ -296,11 +296,12 @@ describe('encodeBytes / decodeBytes: vectors', () => {
     expect([...encodeBytes(xm, 'goalPosition', -1).bytes]).toEqual([0xff, 0xff, 0xff, 0xff]);
   });
 
-  it('reads present values out of a read from 126', () => {
+  it('reads present values out of a read from 126, through the profile scales', () => {
     // 126: current -5 (FB FF) | 128: velocity 100 (64 00 00 00) | 132: position -4096 (00 F0 FF FF)
     const data = Uint8Array.from([0xfb, 0xff, 0x64, 0x00, 0x00, 0x00, 0x00, 0xf0, 0xff, 0xff]);
-    expect(decodeBytes(xm, 'presentCurrent', data, 126)).toBe(-5);
-    expect(decodeBytes(xm, 'presentVelocity', data, 126)).toBe(100);
+    // 2.69 mA and 0.229 rev/min (= 15.633 counts/s) per unit.
+    expect(decodeBytes(xm, 'presentCurrent', data, 126)).toBeCloseTo(-13.45, 9);
+    expect(decodeBytes(xm, 'presentVelocity', data, 126)).toBeCloseTo(1563.3, 9);
     expect(decodeBytes(xm, 'presentPosition', data, 126)).toBe(-4096);
   });
 
