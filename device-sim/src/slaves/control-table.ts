@@ -186,10 +186,7 @@ export class ControlTable {
   #applyProfile(): void {
     const v = this.#get('profileVelocity');
     const a = this.#get('profileAcceleration');
-    this.drive.write(
-      'profileVelocity',
-      Math.round(v === 0 ? MAX_VELOCITY : v),
-    );
+    this.drive.write('profileVelocity', Math.round(v === 0 ? MAX_VELOCITY : v));
     const acc = Math.round(a === 0 ? MAX_ACCELERATION : a);
     this.drive.write('profileAcceleration', acc);
     this.drive.write('profileDeceleration', acc);
