@@ -17,6 +17,10 @@ export interface CommandIo {
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }> = {
+  device: {
+    summary: 'run the device services of one link (--link ID)',
+    run: async () => (await import('./device.ts')).deviceCommand,
+  },
   sim: {
     summary: 'run the drive simulator (links, faults, control API)',
     run: async () => (await import('./sim.ts')).simCommand,

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
     'The drive refused a write (Modbus exception, Dynamixel status error); the wire code is in the message.',
   TIMEOUT:
     'No answer in time: the outcome is unknown (the command may or may not have taken effect).',
+  ABORTED:
+    'The command was interrupted before it completed: a stop, a quick stop or a newer motion command took over.',
   COMMAND_EXPIRED:
     'The command arrived or would have run after its deadline: it was never executed.',
   BREAKER_OPEN:

@@ -47,6 +47,8 @@ export const LinkSchema = Type.Object(
       default: 'none',
     }),
     drives: Type.Array(DriveSchema, { minItems: 1 }),
+    /** The device service's /healthz, /readyz, /metrics port (0: any free port). */
+    adminPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
   },
   strict,
 );

@@ -1,0 +1,213 @@
+/**
+ * One drive's command intake: idempotency by `commandId`, deadlines, fail-fast when
+ * unreachable, pre-checks, one command at a time — except stop and quick stop, which
+ * never wait in line and end the motion in progress — and exactly one final result per
+ * command, reported to every sender of that `commandId`.
+ */
+import type { Command, ContractError, Reply } from '../../../contract/src/index.ts';
+import { precheck } from './checks.ts';
+import { runCia402 } from './cia402-sequences.ts';
+import type { CommandContext } from './context.ts';
+import { type RebootPort, runDynamixel } from './dynamixel-sequences.ts';
+import { type FinalStatus, type Outcome, outcomeOfError } from './outcome.ts';
+
+export type CommandPhase = 'received' | 'accepted' | FinalStatus;
+
+export interface RunnerOptions {
+  ctx: CommandContext & { bus: CommandContext['bus'] & RebootPort };
+  availability(): 'online' | 'unreachable';
+  /** Command lifecycle, for events and metrics. */
+  onPhase?(cmd: Command, phase: CommandPhase, error?: ContractError): void;
+  /** Commands waiting behind the one running (default 16); more are refused OVERLOADED. */
+  maxQueue?: number;
+  /** Results remembered for duplicate `commandId`s (default 4096). */
+  cacheSize?: number;
+}
+
+type Send = (reply: Reply) => void;
+
+interface Entry {
+  cmd: Command;
+  final?: Reply;
+  accepted: boolean;
+  senders: Send[];
+}
+
+const PREEMPTING = new Set(['stop', 'quickStop']);
+const MOTION = new Set(['moveTo', 'jog', 'home']);
+
+export class CommandRunner {
+  readonly #o: RunnerOptions;
+  readonly #entries = new Map<string, Entry>();
+  readonly #queue: Entry[] = [];
+  #running: { entry: Entry; abort: AbortController } | undefined;
+  /** The motion command still waiting for its completion, if any. */
+  #motion: { entry: Entry; abort: AbortController } | undefined;
+  #stopped = false;
+
+  constructor(opts: RunnerOptions) {
+    this.#o = opts;
+  }
+
+  get pending(): number {
+    return this.#queue.length + (this.#running ? 1 : 0);
+  }
+
+  /** Take a command; `send` hears `accepted` (for long commands) and then the one final reply. */
+  submit(cmd: Command, send: Send): void {
+    const known = this.#entries.get(cmd.commandId);
+    if (known) {
+      // A redelivered or retried command: never executed twice.
+      if (known.final) send(known.final);
+      else {
+        if (known.accepted) send(this.#reply(known.cmd, 'accepted'));
+        known.senders.push(send);
+      }
+      return;
+    }
+    const entry: Entry = { cmd, accepted: false, senders: [send] };
+    this.#remember(entry);
+    this.#o.onPhase?.(cmd, 'received');
+    const now = this.#o.ctx.clock.wallNow();
+    if (this.#stopped)
+      return this.#finish(entry, {
+        status: 'failed',
+        error: { code: 'DRIVE_UNREACHABLE', message: 'the device service is stopping' },
+      });
+    if (cmd.deadline !== undefined && now > cmd.deadline) {
+      return this.#finish(entry, expired(cmd.deadline, now));
+    }
+    if (this.#o.availability() !== 'online') {
+      return this.#finish(entry, {
+        status: 'failed',
+        error: {
+          code: 'DRIVE_UNREACHABLE',
+          message: 'the drive does not answer (breaker open or link down): nothing was sent',
+        },
+      });
+    }
+    const refused = precheck(cmd, this.#o.ctx.kind, this.#o.ctx.limits, this.#o.ctx.latest());
+    if (refused) return this.#finish(entry, refused);
+    if (PREEMPTING.has(cmd.type)) {
+      this.#motion?.abort.abort(`interrupted by ${cmd.type} ${cmd.commandId}`);
+      void this.#execute(entry);
+      return;
+    }
+    if (MOTION.has(cmd.type) && this.#motion && this.#running?.entry === this.#motion.entry) {
+      // The running motion is only waiting for its target: a newer motion takes over.
+      this.#motion.abort.abort(`superseded by ${cmd.type} ${cmd.commandId}`);
+    }
+    if (this.#queue.length >= (this.#o.maxQueue ?? 16)) {
+      return this.#finish(entry, {
+        status: 'rejected',
+        error: {
+          code: 'OVERLOADED',
+          message: `${this.#queue.length} commands already wait for this drive`,
+        },
+      });
+    }
+    this.#queue.push(entry);
+    this.#pump();
+  }
+
+  /** Refuse new commands and fail the queued ones (nothing of them was sent). */
+  stop(): void {
+    this.#stopped = true;
+    for (const e of this.#queue.splice(0)) {
+      this.#finish(e, {
+        status: 'failed',
+        error: { code: 'DRIVE_UNREACHABLE', message: 'the device service is stopping: not sent' },
+      });
+    }
+    this.#motion?.abort.abort('the device service is stopping');
+  }
+
+  #pump(): void {
+    if (this.#running || this.#queue.length === 0) return;
+    const entry = this.#queue.shift()!;
+    const now = this.#o.ctx.clock.wallNow();
+    // Checked again when its turn comes: a command past its deadline is never executed.
+    if (entry.cmd.deadline !== undefined && now > entry.cmd.deadline) {
+      this.#finish(entry, expired(entry.cmd.deadline, now));
+      this.#pump();
+      return;
+    }
+    const abort = new AbortController();
+    this.#running = { entry, abort };
+    void this.#run(entry, abort).finally(() => {
+      this.#running = undefined;
+      this.#pump();
+    });
+  }
+
+  async #execute(entry: Entry): Promise<void> {
+    await this.#run(entry, new AbortController());
+  }
+
+  async #run(entry: Entry, abort: AbortController): Promise<void> {
+    const { ctx } = this.#o;
+    const accept = () => {
+      entry.accepted = true;
+      if (MOTION.has(entry.cmd.type)) this.#motion = { entry, abort };
+      this.#o.onPhase?.(entry.cmd, 'accepted');
+      const r = this.#reply(entry.cmd, 'accepted');
+      for (const s of entry.senders) s(r);
+    };
+    let outcome: Outcome;
+    try {
+      outcome =
+        ctx.kind === 'cia402'
+          ? await runCia402(ctx, entry.cmd, accept, abort.signal)
+          : await runDynamixel(ctx, entry.cmd, accept, abort.signal);
+    } catch (err) {
+      outcome = outcomeOfError(err);
+    }
+    if (this.#motion?.entry === entry) this.#motion = undefined;
+    this.#finish(entry, outcome);
+  }
+
+  #finish(entry: Entry, outcome: Outcome): void {
+    if (entry.final) return;
+    const reply = this.#reply(entry.cmd, outcome.status, outcome.error);
+    entry.final = reply;
+    this.#o.onPhase?.(entry.cmd, outcome.status, outcome.error);
+    const senders = entry.senders;
+    entry.senders = [];
+    for (const s of senders) s(reply);
+  }
+
+  #reply(cmd: Command, status: Reply['status'], error?: ContractError): Reply {
+    return {
+      commandId: cmd.commandId,
+      status,
+      ts: this.#o.ctx.clock.wallNow(),
+      driveId: this.#o.ctx.driveId,
+      type: cmd.type,
+      ...(error ? { error } : {}),
+    };
+  }
+
+  #remember(entry: Entry): void {
+    const max = this.#o.cacheSize ?? 4096;
+    if (this.#entries.size >= max) {
+      // Forget the oldest finished results first (a Map keeps insertion order).
+      for (const [id, e] of this.#entries) {
+        if (e.final) {
+          this.#entries.delete(id);
+          break;
+        }
+      }
+    }
+    this.#entries.set(entry.cmd.commandId, entry);
+  }
+}
+
+function expired(deadline: number, now: number): Outcome {
+  return {
+    status: 'expired',
+    error: {
+      code: 'COMMAND_EXPIRED',
+      message: `deadline ${new Date(deadline).toISOString()} passed ${now - deadline} ms ago: not executed`,
+    },
+  };
+}

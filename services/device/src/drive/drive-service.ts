@@ -1,0 +1,406 @@
+/**
+ * One drive as an MQTT citizen: its own MQTT session (so its last will marks exactly
+ * this drive offline), retained availability, meta and state, telemetry at poll rate,
+ * events with unique ids, and command intake with replies to the MQTT 5 response
+ * topic (with correlation data) or to `replyTo` for 3.1.1 clients.
+ *
+ * While the broker is away it keeps polling: the latest state waits to be published
+ * on reconnect, telemetry is dropped, events and replies wait in a bounded buffer
+ * (oldest dropped first, counted) — nothing piles up in memory.
+ */
+import { randomUUID } from 'node:crypto';
+import type { profiles } from '../../../../firmware-protocol/src/index.ts';
+import {
+  type AvailabilityStatus,
+  type Command,
+  type ContractError,
+  type DriveEvent,
+  type DriveState,
+  type Meta,
+  parseCommand,
+  type Reply,
+  type Topics,
+} from '../../../contract/src/index.ts';
+import type { Clock, Logger, MqttConnection } from '../../../runtime/src/index.ts';
+import { type CommandPhase, CommandRunner } from '../commands/command-runner.ts';
+import type { BusPort, Limits, Poll } from '../commands/context.ts';
+import type { RebootPort } from '../commands/dynamixel-sequences.ts';
+import {
+  COMMANDS_BY_KIND,
+  type DriveKind,
+  driveKind,
+  type NormalState,
+  normalizer,
+  sameState,
+} from './drive-view.ts';
+
+export interface DriveServiceOptions {
+  driveId: string;
+  linkId: string;
+  unit: number;
+  protocol: 'modbus-rtu' | 'dynamixel2';
+  profile: profiles.DriveProfile;
+  pollHz: number;
+  limits: Limits;
+  serviceId: string;
+  topics: Topics;
+  bus: BusPort & RebootPort;
+  clock: Clock;
+  log: Logger;
+  /** Opens this drive's own MQTT session with the given last will. */
+  connect(will: { topic: string; payload: string; qos: 1; retain: true }): MqttConnection;
+  /** Republish the retained state at least this often (default 10 s). */
+  heartbeatMs?: number;
+  /** Events and replies kept while the broker is away (default 1000). */
+  offlineBuffer?: number;
+  onCommandPhase?(cmd: Command, phase: CommandPhase, error?: ContractError): void;
+}
+
+interface Waiter {
+  ok: (p: Poll) => boolean;
+  after: number;
+  resolve: (p: Poll | undefined) => void;
+}
+
+type Outgoing = {
+  topic: string;
+  payload: unknown;
+  qos: 0 | 1;
+  retain: boolean;
+  properties?: object;
+};
+
+export class DriveService {
+  readonly id: string;
+  readonly kind: DriveKind;
+  readonly #o: DriveServiceOptions;
+  readonly #log: Logger;
+  readonly #normalize: (v: Readonly<Record<string, number>>) => NormalState;
+  readonly #runner: CommandRunner;
+  #mqtt: MqttConnection | undefined;
+  #latest: Poll | undefined;
+  #published: NormalState | undefined;
+  #publishedAt = 0;
+  #seq = 0;
+  #availability: AvailabilityStatus = 'unreachable';
+  #availabilityReason = 'starting';
+  #waiters = new Set<Waiter>();
+  #outbox: Outgoing[] = [];
+  #heartbeat: ReturnType<Clock['setTimer']> | undefined;
+  #stopped = false;
+  readonly counters = { droppedWhileOffline: 0, badPayloads: 0 };
+  #badBurst = 0;
+
+  constructor(o: DriveServiceOptions) {
+    this.#o = o;
+    this.id = o.driveId;
+    this.kind = driveKind(o.profile);
+    this.#normalize = normalizer(this.kind);
+    this.#log = o.log.child({ driveId: o.driveId, link: o.linkId });
+    this.#runner = new CommandRunner({
+      ctx: {
+        driveId: o.driveId,
+        kind: this.kind,
+        profile: o.profile,
+        limits: o.limits,
+        bus: o.bus,
+        clock: o.clock,
+        latest: () => this.#latest,
+        waitForPoll: (ok, after, timeoutMs, signal) =>
+          this.#waitForPoll(ok, after, timeoutMs, signal),
+      },
+      availability: () => (this.#availability === 'online' ? 'online' : 'unreachable'),
+      onPhase: (cmd, phase, error) => {
+        o.onCommandPhase?.(cmd, phase, error);
+        this.#event({
+          type: 'command',
+          commandId: cmd.commandId,
+          commandType: cmd.type,
+          phase,
+          ...(error ? { error } : {}),
+        });
+      },
+    });
+  }
+
+  get availability(): AvailabilityStatus {
+    return this.#availability;
+  }
+
+  get state(): NormalState | undefined {
+    return this.#latest?.state;
+  }
+
+  start(): void {
+    const t = this.#o.topics;
+    const will = {
+      topic: t.drive(this.id, 'availability'),
+      payload: JSON.stringify({
+        status: 'offline',
+        ts: this.#o.clock.wallNow(),
+        reason: 'last will',
+      }),
+      qos: 1 as const,
+      retain: true as const,
+    };
+    const mqtt = this.#o.connect(will);
+    this.#mqtt = mqtt;
+    mqtt.onMessage((topic, payload, packet) => {
+      if (topic === t.drive(this.id, 'commands')) this.#onCommand(payload, packet.properties);
+    });
+    mqtt.onConnect(async () => {
+      // Birth: availability, meta and the latest state, then what waited offline.
+      await this.#publishAvailability();
+      this.#send({ topic: t.drive(this.id, 'meta'), payload: this.#meta(), qos: 1, retain: true });
+      if (this.#latest) this.#publishState(this.#latest.state, true);
+      const waiting = this.#outbox.splice(0);
+      for (const m of waiting) this.#send(m);
+      await mqtt.subscribe(t.drive(this.id, 'commands'), { qos: 1 });
+    });
+    this.#scheduleHeartbeat();
+  }
+
+  /** A successful poll of this drive. */
+  onPoll(values: Record<string, number>, atWallMs: number): void {
+    const state = this.#normalize(values);
+    const prev = this.#latest?.state;
+    const poll: Poll = { values, state, at: atWallMs };
+    this.#latest = poll;
+    if (prev?.cia402 !== state.cia402) {
+      this.#event({ type: 'state', from: prev?.cia402 ?? null, to: state.cia402 });
+    }
+    if ((prev?.fault?.code ?? null) !== (state.fault?.code ?? null)) {
+      this.#event({ type: 'fault', fault: state.fault });
+    }
+    const msg = this.#stateMessage(state);
+    this.#send({
+      topic: this.#o.topics.drive(this.id, 'telemetry'),
+      payload: msg,
+      qos: 0,
+      retain: false,
+    });
+    if (!this.#published || !sameState(this.#published, state))
+      this.#publishState(state, false, msg);
+    for (const w of this.#waiters) {
+      if (atWallMs > w.after && w.ok(poll)) {
+        this.#waiters.delete(w);
+        w.resolve(poll);
+      }
+    }
+  }
+
+  onAvailability(a: 'online' | 'unreachable', reason: string): void {
+    if (this.#stopped || (a === this.#availability && reason === this.#availabilityReason)) return;
+    this.#availability = a;
+    this.#availabilityReason = reason;
+    void this.#publishAvailability();
+    this.#event({ type: 'availability', status: a, reason });
+  }
+
+  onBreaker(state: 'closed' | 'open' | 'half-open'): void {
+    this.#event({ type: 'breaker', state });
+  }
+
+  /** Graceful stop: refuse new commands, publish offline, end the session (no last will). */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    this.#runner.stop();
+    if (this.#heartbeat) this.#o.clock.clearTimer(this.#heartbeat);
+    for (const w of this.#waiters) w.resolve(undefined);
+    this.#waiters.clear();
+    const mqtt = this.#mqtt;
+    if (!mqtt) return;
+    this.#availability = 'offline';
+    if (mqtt.connected) {
+      await mqtt
+        .publishJson(
+          this.#o.topics.drive(this.id, 'availability'),
+          { status: 'offline', ts: this.#o.clock.wallNow(), reason: 'shutdown' },
+          { qos: 1, retain: true },
+        )
+        .catch(() => {});
+    }
+    await mqtt.close({ timeoutMs: 2000 });
+  }
+
+  #onCommand(
+    payload: Buffer,
+    properties: { responseTopic?: string; correlationData?: Buffer } | undefined,
+  ): void {
+    const parsed = parseCommand(payload);
+    const responseTopic = properties?.responseTopic;
+    const correlationData = properties?.correlationData;
+    const replyTo = (parsed.ok ? parsed.command.replyTo : parsed.replyTo) ?? undefined;
+    const send = (reply: Reply) => {
+      if (responseTopic) {
+        this.#send({
+          topic: responseTopic,
+          payload: reply,
+          qos: 1,
+          retain: false,
+          properties: correlationData ? { correlationData } : {},
+        });
+      } else if (replyTo) {
+        this.#send({ topic: replyTo, payload: reply, qos: 1, retain: false });
+      }
+    };
+    if (!parsed.ok) {
+      this.counters.badPayloads++;
+      // Logged once per burst, not once per message.
+      if (this.#badBurst++ === 0) {
+        this.#log.warn({ error: parsed.error }, 'malformed command payload');
+        this.#o.clock.setTimer(5000, () => {
+          if (this.#badBurst > 1)
+            this.#log.warn({ count: this.#badBurst - 1 }, 'more malformed command payloads');
+          this.#badBurst = 0;
+        });
+      }
+      if (parsed.commandId) {
+        send({
+          commandId: parsed.commandId,
+          status: 'rejected',
+          ts: this.#o.clock.wallNow(),
+          driveId: this.id,
+          error: parsed.error,
+        });
+      }
+      return;
+    }
+    this.#runner.submit(parsed.command, send);
+  }
+
+  #waitForPoll(
+    ok: (p: Poll) => boolean,
+    after: number,
+    timeoutMs: number,
+    signal: AbortSignal,
+  ): Promise<Poll | undefined> {
+    return new Promise((resolve) => {
+      if (signal.aborted || this.#stopped) return resolve(undefined);
+      const done = (p: Poll | undefined) => {
+        this.#o.clock.clearTimer(timer);
+        signal.removeEventListener('abort', onAbort);
+        this.#waiters.delete(w);
+        resolve(p);
+      };
+      const w: Waiter = { ok, after, resolve: done };
+      const onAbort = () => done(undefined);
+      const timer = this.#o.clock.setTimer(timeoutMs, () => done(undefined));
+      signal.addEventListener('abort', onAbort);
+      this.#waiters.add(w);
+    });
+  }
+
+  #stateMessage(s: NormalState): DriveState {
+    return {
+      driveId: this.id,
+      ts: Math.round(this.#latest?.at ?? this.#o.clock.wallNow()),
+      seq: this.#seq++,
+      cia402: s.cia402,
+      mode: s.mode,
+      position: s.position,
+      velocity: s.velocity,
+      torque: s.torque,
+      temperature: s.temperature,
+      voltage: s.voltage,
+      targetReached: s.targetReached,
+      fault: s.fault,
+    };
+  }
+
+  #publishState(s: NormalState, force: boolean, msg = this.#stateMessage(s)): void {
+    this.#published = s;
+    this.#publishedAt = this.#o.clock.now();
+    const m = this.#mqtt;
+    // Offline, the latest state simply waits for the next connect (see start()).
+    if (!m?.connected && !force) return;
+    this.#send({
+      topic: this.#o.topics.drive(this.id, 'state'),
+      payload: msg,
+      qos: 1,
+      retain: true,
+    });
+  }
+
+  #scheduleHeartbeat(): void {
+    const every = this.#o.heartbeatMs ?? 10_000;
+    this.#heartbeat = this.#o.clock.setTimer(every, () => {
+      if (this.#stopped) return;
+      if (this.#latest && this.#o.clock.now() - this.#publishedAt >= every)
+        this.#publishState(this.#latest.state, false);
+      this.#scheduleHeartbeat();
+    });
+  }
+
+  async #publishAvailability(): Promise<void> {
+    const m = this.#mqtt;
+    if (!m?.connected) return;
+    await m
+      .publishJson(
+        this.#o.topics.drive(this.id, 'availability'),
+        {
+          status: this.#availability,
+          ts: this.#o.clock.wallNow(),
+          reason: this.#availabilityReason,
+        },
+        { qos: 1, retain: true },
+      )
+      .catch(() => {});
+  }
+
+  #meta(): Meta {
+    const o = this.#o;
+    return {
+      driveId: this.id,
+      ts: o.clock.wallNow(),
+      contractVersion: 1,
+      protocol: o.protocol,
+      link: o.linkId,
+      unit: o.unit,
+      profile: o.profile.name,
+      model: o.profile.description || o.profile.name,
+      pollHz: o.pollHz,
+      limits: {
+        ...(o.limits.position
+          ? { position: [o.limits.position[0], o.limits.position[1]] as [number, number] }
+          : {}),
+        ...(o.limits.velocity !== undefined ? { velocity: o.limits.velocity } : {}),
+        ...(o.limits.acceleration !== undefined ? { acceleration: o.limits.acceleration } : {}),
+      },
+      commands: [...COMMANDS_BY_KIND[this.kind]],
+      service: o.serviceId,
+    };
+  }
+
+  #event(body: Record<string, unknown> & { type: DriveEvent['type'] }): void {
+    const e = { eventId: randomUUID(), driveId: this.id, ts: this.#o.clock.wallNow(), ...body };
+    this.#send({
+      topic: this.#o.topics.drive(this.id, 'events'),
+      payload: e,
+      qos: 1,
+      retain: false,
+    });
+  }
+
+  #send(m: Outgoing): void {
+    const mqtt = this.#mqtt;
+    if (!mqtt?.connected) {
+      if (m.qos === 0 || m.retain) return; // telemetry and retained topics: republished on connect
+      if (this.#outbox.length >= (this.#o.offlineBuffer ?? 1000)) {
+        this.#outbox.shift();
+        this.counters.droppedWhileOffline++;
+      }
+      this.#outbox.push(m);
+      return;
+    }
+    mqtt
+      .publishJson(m.topic, m.payload, {
+        qos: m.qos,
+        retain: m.retain,
+        ...(m.properties ? { properties: m.properties } : {}),
+      })
+      .catch((err: unknown) =>
+        this.#log.debug({ err, topic: m.topic }, 'publish not acknowledged'),
+      );
+  }
+}
