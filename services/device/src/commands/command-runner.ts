@@ -69,25 +69,32 @@ export class CommandRunner {
     this.#remember(entry);
     this.#o.onPhase?.(cmd, 'received');
     const now = this.#o.ctx.clock.wallNow();
-    if (this.#stopped)
-      return this.#finish(entry, {
+    if (this.#stopped) {
+      this.#finish(entry, {
         status: 'failed',
         error: { code: 'DRIVE_UNREACHABLE', message: 'the device service is stopping' },
       });
+      return;
+    }
     if (cmd.deadline !== undefined && now > cmd.deadline) {
-      return this.#finish(entry, expired(cmd.deadline, now));
+      this.#finish(entry, expired(cmd.deadline, now));
+      return;
     }
     if (this.#o.availability() !== 'online') {
-      return this.#finish(entry, {
+      this.#finish(entry, {
         status: 'failed',
         error: {
           code: 'DRIVE_UNREACHABLE',
           message: 'the drive does not answer (breaker open or link down): nothing was sent',
         },
       });
+      return;
     }
     const refused = precheck(cmd, this.#o.ctx.kind, this.#o.ctx.limits, this.#o.ctx.latest());
-    if (refused) return this.#finish(entry, refused);
+    if (refused) {
+      this.#finish(entry, refused);
+      return;
+    }
     if (PREEMPTING.has(cmd.type)) {
       this.#motion?.abort.abort(`interrupted by ${cmd.type} ${cmd.commandId}`);
       void this.#execute(entry);
@@ -98,13 +105,14 @@ export class CommandRunner {
       this.#motion.abort.abort(`superseded by ${cmd.type} ${cmd.commandId}`);
     }
     if (this.#queue.length >= (this.#o.maxQueue ?? 16)) {
-      return this.#finish(entry, {
+      this.#finish(entry, {
         status: 'rejected',
         error: {
           code: 'OVERLOADED',
           message: `${this.#queue.length} commands already wait for this drive`,
         },
       });
+      return;
     }
     this.#queue.push(entry);
     this.#pump();
