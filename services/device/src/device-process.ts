@@ -34,6 +34,8 @@ export interface DeviceProcessOptions {
   /** Bus tuning (tests). */
   breaker?: { failures?: number; probeInitialMs?: number; probeMaxMs?: number };
   heartbeatMs?: number;
+  /** Transport latency allowance per transaction, ms (default by transport). */
+  latencyMs?: number;
 }
 
 export interface DeviceProcess {
@@ -97,6 +99,7 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
     link: o.link ?? link.transport,
     clock,
     ...(o.breaker ? { breaker: o.breaker } : {}),
+    ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
   });
 
   const mqttOf = (
