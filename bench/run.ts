@@ -2,6 +2,8 @@
  * `npm run bench [-- SUITE...]`: run benchmark suites (all by default), print one
  * table, write bench/results/SUITE.json with the machine's description.
  */
+
+import { deviceSuite } from './device.bench.ts';
 import { machine, printTable, type Row, writeResults } from './harness.ts';
 import { protocolSuite } from './protocol.bench.ts';
 import { simSuite } from './sim.bench.ts';
@@ -9,6 +11,7 @@ import { simSuite } from './sim.bench.ts';
 const SUITES: Record<string, () => Promise<Row[]>> = {
   protocol: protocolSuite,
   sim: simSuite,
+  device: deviceSuite,
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

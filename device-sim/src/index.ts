@@ -3,7 +3,13 @@
  * faults on demand. Usable on its own: it imports nothing of servofleet but
  * `firmware-protocol`.
  */
-export { type Clock, ManualClock, realClock, type TimerHandle } from './clock.ts';
+export {
+  type Clock,
+  createPreciseClock,
+  ManualClock,
+  realClock,
+  type TimerHandle,
+} from './clock.ts';
 export { buildControlApi, type ControlApiOptions } from './control/control-api.ts';
 export { SimDrive } from './drive/sim-drive.ts';
 export { ERROR_CODES, SimError, type SimErrorCode } from './errors.ts';

@@ -153,7 +153,7 @@ describe('Modbus RTU slave (sf-servo)', () => {
     expect(await m.get(4, 'errorCode')).toBe(0x8611);
   });
 
-  it('paces a 33-byte exchange at 115200 baud: 8 + 25 bytes of 10 bits, plus turnaround', async () => {
+  it('paces a 33-byte exchange at 115200 baud: 8 + 25 bytes of 10 bits, the silence, the turnaround', async () => {
     const { sim, clock } = manualSim();
     const link = sim.connect('bus-a');
     const cap = new Capture(link, clock);
@@ -164,7 +164,7 @@ describe('Modbus RTU slave (sf-servo)', () => {
     link.write(req);
     await Promise.resolve();
     const wireMs = (33 * 10 * 1000) / 115200; // 2.865 ms
-    const expectedAt = wireMs + 1; // + 1 ms turnaround
+    const expectedAt = wireMs + 1.75 + 1; // + the 3.5-character silence (fixed 1.75 ms) + 1 ms turnaround
     await run(sim, expectedAt - 0.02, 0.01);
     expect(cap.chunks).toEqual([]);
     await run(sim, 0.04, 0.01);

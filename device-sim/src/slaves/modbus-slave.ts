@@ -68,7 +68,9 @@ export class ModbusSlave implements Slave {
     const u = this.#units.get(frame.unit);
     if (!u || u.faults.noResponse) return;
     const res = this.#execute(u, frame.pdu);
-    const turnaround = this.#opts.turnaroundMs + u.faults.delayMs;
+    // A slave knows the request has ended only after 3.5 character times of silence
+    // (Modbus over serial line V1.02 §2.5.1.1), then takes its turnaround to answer.
+    const turnaround = this.#gapMs + this.#opts.turnaroundMs + u.faults.delayMs;
     this.#reply(modbus.encodeResponse(frame.unit, res), turnaround);
   }
 
