@@ -17,6 +17,10 @@ export interface CommandIo {
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }> = {
+  broker: {
+    summary: "run the embedded MQTT broker (aedes) at the fleet's broker.url",
+    run: async () => (await import('./broker.ts')).brokerCommand,
+  },
   device: {
     summary: 'run the device services of one link (--link ID)',
     run: async () => (await import('./device.ts')).deviceCommand,
@@ -24,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }>
   sim: {
     summary: 'run the drive simulator (links, faults, control API)',
     run: async () => (await import('./sim.ts')).simCommand,
+  },
+  up: {
+    summary: 'the whole fleet on this machine: broker, simulator, device services',
+    run: async () => (await import('./up.ts')).upCommand,
   },
   validate: {
     summary: 'check a fleet file and print what it describes',
@@ -60,9 +68,15 @@ export async function main(argv: string[], io: CommandIo = processIo()): Promise
       io.err(`servofleet ${name}: ${err.code}: ${err.message}`);
       return 1;
     }
-    if (err instanceof TypeError && (err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+    const code = (err as { code?: unknown }).code;
+    if (err instanceof TypeError && typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) {
       io.err(`servofleet ${name}: ${err.message}`);
       return 2;
+    }
+    // Any other coded error (a port in use, a bad scenario file): one clear line, exit 1.
+    if (err instanceof Error && typeof code === 'string' && /^[A-Z][A-Z0-9_]+$/.test(code)) {
+      io.err(`servofleet ${name}: ${code}: ${err.message}`);
+      return 1;
     }
     throw err;
   }

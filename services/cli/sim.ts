@@ -9,6 +9,7 @@ import {
   buildControlApi,
   parseScenario,
   runScenario,
+  SimError,
   type SimLinkSpec,
   Simulator,
 } from '../../device-sim/src/index.ts';
@@ -69,7 +70,19 @@ export async function simCommand(args: string[], io: CommandIo): Promise<number>
     );
   }
   const api = buildControlApi(sim);
-  await api.listen({ host: simCfg.host, port: simCfg.controlPort });
+  try {
+    await api.listen({ host: simCfg.host, port: simCfg.controlPort });
+  } catch (cause) {
+    await sim.close();
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new SimError(
+      'SIM_LISTEN_FAILED',
+      `control API cannot listen on ${simCfg.host}:${simCfg.controlPort}: ${msg}`,
+      {
+        cause,
+      },
+    );
+  }
   const addr = api.server.address();
   const apiPort = addr && typeof addr === 'object' ? addr.port : simCfg.controlPort;
   log.info(

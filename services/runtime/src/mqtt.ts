@@ -1,0 +1,393 @@
+/**
+ * One MQTT session, the way every servofleet process holds it (mqtt.js 5 underneath).
+ *
+ * Protocol: with `protocol: 'auto'` (the default) each connection attempt starts as
+ * MQTT 5; when the broker refuses it (CONNACK 0x01 or 0x84), or accepts the TCP
+ * connection and closes it / stays silent past `connectTimeoutMs` without a CONNACK,
+ * the session switches to MQTT 3.1.1 for good and reconnects at once. A refused or
+ * unreachable TCP connection never causes a fallback. `protocolVersion` says what the
+ * current session speaks; use MQTT 5 features (response topic, correlation data,
+ * message expiry, user properties) only when it is 5: `publish` drops `properties`
+ * on 3.1.1 rather than failing. (Over WebSockets the transport gives no "connected"
+ * event, so there only an explicit refusal causes the fallback.)
+ *
+ * Reconnects: mqtt.js reconnects by itself; the period is ours: exponential from
+ * `reconnect.initialMs` to `reconnect.maxMs`, with jitter (mqtt-negotiation.ts), reset
+ * by every CONNACK. Subscriptions are renewed on reconnect (mqtt.js `resubscribe`).
+ * `onConnect` callbacks run after every CONNACK: that is where a service republishes
+ * its retained topics, since a restarted broker may have forgotten them.
+ *
+ * Queues while disconnected:
+ * - QoS 0 publishes are dropped (`queueQoSZero: false`): the promise resolves `false`.
+ * - QoS 1/2 publishes wait in mqtt.js's in-memory outgoing store and are sent after the
+ *   next CONNACK; the promise resolves `true` on PUBACK (PUBCOMP for QoS 2), however
+ *   long that takes. At most `maxPendingPublishes` (default 1000) may wait, in flight
+ *   or queued; past that a publish rejects with MQTT_QUEUE_FULL and is not queued.
+ *   They live in memory only: they are lost when the process ends, and `close()`
+ *   rejects those still waiting with MQTT_CLOSED.
+ */
+import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
+import { systemClock } from './clock.ts';
+import { RuntimeError } from './errors.ts';
+import {
+  type AttemptOutcome,
+  DEFAULT_RECONNECT,
+  isProtocolVersionRefusal,
+  type ReconnectBackoff,
+  reconnectDelay,
+  shouldFallBackToV311,
+} from './mqtt-negotiation.ts';
+import type {
+  ConnectInfo,
+  ConnectMqttOptions,
+  MqttConnection,
+  PublishOptions,
+} from './mqtt-types.ts';
+
+interface Pending {
+  reject(err: Error): void;
+}
+
+export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
+  const mode = opts.protocol ?? 'auto';
+  const log = opts.log.child({ mqtt: redactUrl(opts.url), clientId: opts.clientId });
+  const clock = opts.clock ?? systemClock;
+  const random = opts.random ?? Math.random;
+  const backoff: ReconnectBackoff = { ...DEFAULT_RECONNECT, ...opts.reconnect };
+  const maxPending = opts.maxPendingPublishes ?? 1000;
+  const clean = opts.clean ?? true;
+  const m = opts.metrics && {
+    connected: opts.metrics.gauge('servofleet_mqtt_connected', 'MQTT session up (1) or not (0)', [
+      'client',
+    ]),
+    connects: opts.metrics.counter(
+      'servofleet_mqtt_connects_total',
+      'CONNACKs received (first connect and reconnects)',
+      ['client'],
+    ),
+    dropped: opts.metrics.counter(
+      'servofleet_mqtt_publish_dropped_total',
+      'publishes dropped: QoS 0 while disconnected, or QoS 1/2 over the pending limit',
+      ['client', 'reason'],
+    ),
+  };
+
+  const options: IClientOptions = {
+    clientId: opts.clientId,
+    clean,
+    keepalive: opts.keepaliveSec ?? 30,
+    connectTimeout: opts.connectTimeoutMs ?? 10_000,
+    reconnectPeriod: reconnectDelay(0, backoff, random),
+    // Keep retrying after a refused CONNACK too (bad credentials, broker overloaded):
+    // a service must come back by itself once the broker lets it in.
+    reconnectOnConnackError: true,
+    protocolVersion: mode === 4 ? 4 : 5,
+    queueQoSZero: false,
+    resubscribe: true,
+    manualConnect: true,
+  };
+  if (opts.username !== undefined) options.username = opts.username;
+  if (opts.password !== undefined) options.password = opts.password;
+  if (opts.will) options.will = { ...opts.will };
+  // MQTT 5 §3.1.2.11.2: without a session expiry interval the session ends with the
+  // network connection, which would make clean: false meaningless.
+  if (!clean && mode !== 4) {
+    options.properties = { sessionExpiryInterval: opts.sessionExpirySec ?? 3600 };
+  }
+  const client = connect(opts.url, options);
+
+  let closed = false;
+  let everConnected = false;
+  let negotiated: 4 | 5 | undefined;
+  let lastInfo: ConnectInfo | undefined;
+  let failures = 0;
+  let lastError = '';
+  let attempt: AttemptOutcome = { transportUp: false, connack: false, refusedVersion: false };
+  const connectCbs = new Set<(info: ConnectInfo) => unknown>();
+  const pending = new Set<Pending>();
+  const drainWaiters = new Set<() => void>();
+  function settle(entry: Pending) {
+    if (!pending.delete(entry) || pending.size > 0) return;
+    for (const w of drainWaiters) w();
+  }
+
+  // A new attempt starts when mqtt.js writes its CONNECT: client.stream is then the
+  // attempt's fresh socket, not yet connected.
+  client.on('packetsend', (packet) => {
+    if (packet.cmd !== 'connect') return;
+    const a: AttemptOutcome = { transportUp: false, connack: false, refusedVersion: false };
+    attempt = a;
+    client.stream.once('connect', () => {
+      a.transportUp = true;
+    });
+  });
+  client.on('packetreceive', (packet) => {
+    if (packet.cmd === 'connack') attempt.connack = true;
+  });
+
+  client.on('error', (e) => {
+    const err = e as Error & { code?: unknown };
+    if (client.options.protocolVersion === 5 && isProtocolVersionRefusal(err.code)) {
+      attempt.refusedVersion = true;
+      if (mode === 'auto') return; // the close handler falls back and says so
+    }
+    if (
+      mode === 'auto' &&
+      client.options.protocolVersion === 5 &&
+      attempt.transportUp &&
+      !attempt.connack
+    ) {
+      // "connack timeout" on the MQTT 5 probe: the close handler falls back.
+      log.debug({ err: err.message }, 'no CONNACK to MQTT 5 CONNECT');
+      return;
+    }
+    const text = `${err.code ?? ''} ${err.message}`;
+    if (text === lastError) log.debug({ err: err.message, code: err.code }, 'MQTT error');
+    else log.warn({ err: err.message, code: err.code }, 'MQTT connection error; will retry');
+    lastError = text;
+  });
+
+  // Runs before mqtt.js's own close listener, which arms the reconnect timer with
+  // options.reconnectPeriod: this is where the backoff and the jitter go in.
+  client.prependListener('close', () => {
+    client.options.reconnectPeriod = reconnectDelay(failures++, backoff, random);
+  });
+  client.on('close', () => {
+    m?.connected.set({ client: opts.clientId }, 0);
+    if (closed) return;
+    const a = attempt;
+    if (mode === 'auto' && client.options.protocolVersion === 5 && shouldFallBackToV311(a)) {
+      log.info(
+        { refused: a.refusedVersion, noConnack: !a.connack },
+        'broker does not speak MQTT 5: using MQTT 3.1.1',
+      );
+      client.options.protocolVersion = 4;
+      delete client.options.properties;
+      // Reconnect now, keeping the stores: QoS 1 publishes queued meanwhile survive.
+      client.reconnect({
+        incomingStore: client.incomingStore,
+        outgoingStore: client.outgoingStore,
+      } as Parameters<MqttClient['reconnect']>[0]);
+      return;
+    }
+    if (a.connack && !a.refusedVersion && negotiated !== undefined && lastError !== 'lost') {
+      log.warn('MQTT connection lost; reconnecting');
+      lastError = 'lost';
+    }
+  });
+
+  client.on('connect', (connack) => {
+    const info: ConnectInfo = {
+      protocolVersion: client.options.protocolVersion === 5 ? 5 : 4,
+      sessionPresent: connack.sessionPresent,
+      reconnect: everConnected,
+    };
+    negotiated = info.protocolVersion;
+    lastInfo = info;
+    everConnected = true;
+    failures = 0;
+    lastError = '';
+    m?.connected.set({ client: opts.clientId }, 1);
+    m?.connects.inc({ client: opts.clientId });
+    log.info(
+      { protocolVersion: info.protocolVersion, sessionPresent: info.sessionPresent },
+      `${info.reconnect ? 'reconnected' : 'connected'} to MQTT broker (MQTT ${info.protocolVersion === 5 ? '5' : '3.1.1'})`,
+    );
+    for (const cb of connectCbs) runConnectCb(cb, info);
+  });
+
+  function runConnectCb(cb: (info: ConnectInfo) => unknown, info: ConnectInfo) {
+    try {
+      Promise.resolve(cb(info)).catch((err: unknown) => {
+        log.error({ err }, 'onConnect callback failed');
+      });
+    } catch (err) {
+      log.error({ err }, 'onConnect callback failed');
+    }
+  }
+
+  function publish(
+    topic: string,
+    payload: string | Buffer,
+    o: PublishOptions = {},
+  ): Promise<boolean> {
+    if (closed) return Promise.reject(closedError(`publish to ${topic}`));
+    const qos = o.qos ?? 0;
+    if (qos === 0 && !client.connected) {
+      m?.dropped.inc({ client: opts.clientId, reason: 'offline' });
+      return Promise.resolve(false);
+    }
+    if (qos > 0 && pending.size >= maxPending) {
+      m?.dropped.inc({ client: opts.clientId, reason: 'queue_full' });
+      return Promise.reject(
+        new RuntimeError(
+          'MQTT_QUEUE_FULL',
+          `publish to ${topic}: ${pending.size} QoS ${qos} publishes already wait for their acknowledgement`,
+        ),
+      );
+    }
+    return new Promise<boolean>((resolve, reject) => {
+      let settled = false;
+      const entry: Pending = {
+        reject(err) {
+          if (settled) return;
+          settled = true;
+          reject(err);
+        },
+      };
+      if (qos > 0) pending.add(entry);
+      const props = client.options.protocolVersion === 5 ? o.properties : undefined;
+      client.publish(
+        topic,
+        payload,
+        { qos, retain: o.retain ?? false, ...(props ? { properties: props } : {}) },
+        (err) => {
+          settle(entry);
+          if (settled) return;
+          settled = true;
+          if (!err) resolve(true);
+          else if (qos === 0 && !client.connected) resolve(false);
+          else {
+            reject(
+              new RuntimeError(
+                'MQTT_PUBLISH_FAILED',
+                `publish to ${topic} failed: ${err.message}`,
+                {
+                  cause: err,
+                },
+              ),
+            );
+          }
+        },
+      );
+    });
+  }
+
+  client.connect();
+
+  return {
+    client,
+    get connected() {
+      return client.connected;
+    },
+    get protocolVersion() {
+      return negotiated;
+    },
+    onConnect(cb) {
+      connectCbs.add(cb);
+      const info = lastInfo;
+      if (client.connected && info) {
+        queueMicrotask(() => {
+          if (connectCbs.has(cb) && client.connected) runConnectCb(cb, info);
+        });
+      }
+      return () => connectCbs.delete(cb);
+    },
+    onMessage(handler) {
+      const listener = (topic: string, payload: Buffer, packet: IPublishPacket) => {
+        try {
+          handler(topic, payload, packet);
+        } catch (err) {
+          log.error({ err, topic }, 'MQTT message handler failed');
+        }
+      };
+      client.on('message', listener);
+      return () => client.off('message', listener);
+    },
+    publish,
+    publishJson(topic, value, o) {
+      return publish(topic, JSON.stringify(value), o);
+    },
+    async subscribe(filters, o = {}) {
+      if (closed) throw closedError(`subscribe to ${String(filters)}`);
+      let granted: { topic: string; qos: number; reasonCode?: number }[];
+      try {
+        granted = await client.subscribeAsync(filters, { qos: o.qos ?? 1 });
+      } catch (cause) {
+        const msg = cause instanceof Error ? cause.message : String(cause);
+        throw new RuntimeError('MQTT_SUBSCRIBE_FAILED', `subscribe to ${String(filters)}: ${msg}`, {
+          cause,
+        });
+      }
+      // MQTT 3.1.1 §3.9.3 return code 0x80 = failure; MQTT 5 §3.9.3 reason codes >= 0x80.
+      const refused = granted.filter((g) => g.qos >= 0x80 || (g.reasonCode ?? 0) >= 0x80);
+      if (refused.length > 0) {
+        throw new RuntimeError(
+          'MQTT_SUBSCRIBE_FAILED',
+          `broker refused subscription to ${refused.map((g) => g.topic).join(', ')}`,
+        );
+      }
+    },
+    waitConnected(timeoutMs) {
+      if (client.connected) return Promise.resolve();
+      if (closed) return Promise.reject(closedError('waitConnected'));
+      return new Promise<void>((resolve, reject) => {
+        const onConnect = () => {
+          clock.clearTimer(timer);
+          resolve();
+        };
+        const timer = clock.setTimer(timeoutMs, () => {
+          client.off('connect', onConnect);
+          reject(
+            new RuntimeError(
+              'MQTT_CONNECT_TIMEOUT',
+              `no MQTT connection to ${redactUrl(opts.url)} within ${timeoutMs} ms` +
+                (lastError ? ` (last error: ${lastError.trim()})` : ''),
+            ),
+          );
+        });
+        client.once('connect', onConnect);
+      });
+    },
+    async close(o = {}) {
+      if (closed) return;
+      closed = true;
+      const timeoutMs = o.timeoutMs ?? 2000;
+      const started = clock.now();
+      if (client.connected && pending.size > 0) {
+        await new Promise<void>((resolve) => {
+          const t = clock.setTimer(timeoutMs, done);
+          drainWaiters.add(done);
+          function done() {
+            clock.clearTimer(t);
+            drainWaiters.delete(done);
+            resolve();
+          }
+        });
+      }
+      // DISCONNECT only when nothing is in flight: mqtt.js would otherwise wait for it.
+      const graceful = client.connected && Object.keys(client.outgoing).length === 0;
+      const left = Math.max(100, timeoutMs - (clock.now() - started));
+      await new Promise<void>((resolve) => {
+        const t = clock.setTimer(left, () => {
+          client.stream?.destroy();
+          resolve();
+        });
+        try {
+          client.end(!graceful, () => {
+            clock.clearTimer(t);
+            resolve();
+          });
+        } catch (err) {
+          log.debug({ err }, 'MQTT end failed');
+          clock.clearTimer(t);
+          resolve();
+        }
+      });
+      for (const p of pending) p.reject(closedError('publish'));
+      pending.clear();
+      connectCbs.clear();
+      m?.connected.set({ client: opts.clientId }, 0);
+      log.info('MQTT connection closed');
+    },
+  };
+}
+
+function closedError(what: string): RuntimeError {
+  return new RuntimeError('MQTT_CLOSED', `${what}: the MQTT connection is closed`);
+}
+
+/** `mqtt://user:secret@host:1883` → `mqtt://host:1883`, for logs and errors. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/[^@/]*@/, '//');
+}
