@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import { ERROR_CODES as SIM_CODES } from '../device-sim/src/index.ts';
 import { ERROR_CODES as PROTOCOL_CODES } from '../firmware-protocol/src/index.ts';
 import { ERROR_CODES as CONTRACT_CODES } from '../services/contract/src/index.ts';
+import { ERROR_CODES as DEVICE_CODES } from '../services/device/src/bus/index.ts';
 import { ERROR_CODES as RUNTIME_CODES } from '../services/runtime/src/index.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -17,6 +18,7 @@ const FOLDERS: [string, Record<string, string>][] = [
   ['services/runtime/ERRORS.md', RUNTIME_CODES],
   ['device-sim/ERRORS.md', SIM_CODES],
   ['services/contract/ERRORS.md', CONTRACT_CODES],
+  ['services/device/ERRORS.md', DEVICE_CODES],
 ];
 
 describe.each(FOLDERS)('%s', (doc, codes) => {

@@ -1,0 +1,185 @@
+/**
+ * The polls of one bus: each drive at its own rate on deadlines (`Ticker`), at most
+ * one poll per drive waiting for the wire, Dynamixel drives of one profile and rate
+ * read together with one group read per cycle. A drive whose breaker is not closed
+ * is left out (the bus probes it on its own schedule), so a dead unit costs the
+ * others nothing.
+ */
+import type { profiles } from '../../../../firmware-protocol/src/index.ts';
+import type { Clock } from '../../../runtime/src/clock.ts';
+import type { DriveRt } from './bus-types.ts';
+import type { DriveAccess, Values } from './drive-access.ts';
+import type { DynamixelAccess } from './dynamixel-access.ts';
+import { BusError, isBusError } from './errors.ts';
+import type { Scheduler } from './scheduler.ts';
+import { Ticker } from './ticker.ts';
+
+/** What the poller needs from its bus. */
+export interface PollerHost {
+  linkUp(): boolean;
+  /** A successful poll: its values. */
+  deliver(d: DriveRt, values: Values): void;
+  /** The drive answered (possibly with an exception / status error). */
+  answered(d: DriveRt): void;
+  /** Why a poll cannot go out while the link is down. */
+  linkDownError(d: DriveRt): BusError;
+}
+
+/** Dynamixel drives of one profile and poll rate, polled with one group read. */
+interface DxlGroup {
+  readonly drives: DriveRt[];
+  readonly blocks: readonly profiles.ReadBlock[];
+  readonly fast: boolean;
+  readonly periodMs: number;
+  queued: boolean;
+}
+
+export class Poller {
+  readonly #clock: Clock;
+  readonly #scheduler: Scheduler;
+  readonly #access: DriveAccess;
+  readonly #dxl: DynamixelAccess | undefined;
+  readonly #drives: readonly DriveRt[];
+  readonly #host: PollerHost;
+  readonly #groups: DxlGroup[] = [];
+  readonly #tickers: Ticker[] = [];
+
+  constructor(
+    clock: Clock,
+    scheduler: Scheduler,
+    access: DriveAccess,
+    dxl: DynamixelAccess | undefined,
+    drives: readonly DriveRt[],
+    host: PollerHost,
+  ) {
+    this.#clock = clock;
+    this.#scheduler = scheduler;
+    this.#access = access;
+    this.#dxl = dxl;
+    this.#drives = drives;
+    this.#host = host;
+    if (dxl) this.#groupDynamixel();
+  }
+
+  /** Starts the tickers, first deadlines staggered over the period so polls spread out. */
+  start(): void {
+    if (this.#dxl) {
+      this.#groups.forEach((g, i) => {
+        const t = new Ticker(this.#clock, g.periodMs, () => this.#tickGroup(g));
+        t.start((g.periodMs * i) / this.#groups.length);
+        this.#tickers.push(t);
+      });
+      return;
+    }
+    this.#drives.forEach((d, i) => {
+      const period = d.counters.periodMs;
+      const t = new Ticker(this.#clock, period, () => this.#tick(d));
+      t.start((period * i) / this.#drives.length);
+      this.#tickers.push(t);
+    });
+  }
+
+  stop(): void {
+    for (const t of this.#tickers) t.stop();
+  }
+
+  /**
+   * Queues one read of `d`'s poll plan through its breaker (at most one waits at a
+   * time). With the breaker open and its probe due, this read is the probe.
+   */
+  pushPoll(d: DriveRt, front = false): void {
+    if (d.pollQueued) return;
+    d.pollQueued = true;
+    this.#scheduler.push(
+      {
+        lane: 'normal',
+        check: () => (this.#host.linkUp() ? undefined : this.#host.linkDownError(d)),
+        drop: () => {
+          d.pollQueued = false;
+        },
+        run: () => this.#runPoll(d),
+      },
+      front,
+    );
+  }
+
+  #tick(d: DriveRt): void {
+    if (this.#host.linkUp() && d.breaker.state === 'closed') this.pushPoll(d);
+  }
+
+  async #runPoll(d: DriveRt): Promise<void> {
+    d.pollQueued = false;
+    try {
+      // Breaker open and the probe not due: fails fast, nothing sent. Due: the probe.
+      const values = await d.breaker.execute(d.id, () => this.#access.readBlocks(d, d.blocks));
+      this.#host.deliver(d, values);
+    } catch (err) {
+      if (isBusError(err, 'DRIVE_REJECTED')) this.#host.answered(d);
+      // TIMEOUT and BAD_RESPONSE are counted by the breaker; DRIVE_UNREACHABLE sent nothing.
+    }
+  }
+
+  /** Dynamixel drives of the same profile and rate share one group read (e-manual §Sync Read). */
+  #groupDynamixel(): void {
+    for (const d of this.#drives) {
+      const g = this.#groups.find(
+        (x) => x.drives[0]!.profile === d.profile && x.periodMs === d.counters.periodMs,
+      );
+      if (g) g.drives.push(d);
+      else {
+        this.#groups.push({
+          drives: [d],
+          blocks: d.blocks,
+          fast: d.profile.fastSyncRead === true,
+          periodMs: d.counters.periodMs,
+          queued: false,
+        });
+      }
+    }
+  }
+
+  #tickGroup(g: DxlGroup): void {
+    if (!this.#host.linkUp() || g.queued) return;
+    const members = g.drives.filter((d) => d.breaker.state === 'closed');
+    if (members.length === 1) this.pushPoll(members[0]!);
+    if (members.length < 2) return;
+    g.queued = true;
+    this.#scheduler.push({
+      lane: 'normal',
+      check: () => (this.#host.linkUp() ? undefined : new BusError('LINK_DOWN', 'link down')),
+      drop: () => {
+        g.queued = false;
+      },
+      run: () => this.#runGroup(g),
+    });
+  }
+
+  async #runGroup(g: DxlGroup): Promise<void> {
+    g.queued = false;
+    const members = g.drives.filter((d) => d.breaker.state === 'closed');
+    if (members.length === 0 || this.#dxl === undefined) return;
+    let result: Map<string, Values | BusError>;
+    try {
+      result = await this.#dxl.groupRead(members, g.blocks, g.fast && members.length > 1);
+    } catch {
+      return; // LINK_DOWN: the bus has made everyone unreachable
+    }
+    const fallback: DriveRt[] = [];
+    for (const d of members) {
+      const r = result.get(d.id);
+      if (r === undefined) {
+        fallback.push(d);
+      } else if (r instanceof BusError) {
+        d.breaker.recordSuccess();
+        d.counters.exceptions++;
+        this.#host.answered(d);
+      } else {
+        d.breaker.recordSuccess();
+        this.#host.deliver(d, r);
+      }
+    }
+    // The group read failed for these: read each on its own, now, so that a dead servo
+    // is found by its own breaker and does not blind the others.
+    for (const d of fallback.reverse()) this.pushPoll(d, true);
+  }
+}

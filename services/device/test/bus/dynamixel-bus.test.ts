@@ -1,0 +1,150 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { dynamixel } from '../../../../firmware-protocol/src/index.ts';
+import { dxlDrives, pollsIn, rigBus, runFor, runUntil, settle, simRig, XM } from './harness.ts';
+
+const I = dynamixel.Instruction;
+const stops: (() => Promise<unknown>)[] = [];
+afterEach(async () => {
+  for (const s of stops.splice(0)) await s();
+});
+
+function dxlRig(opts: { fast?: boolean } = {}, extra: Parameters<typeof rigBus>[2] = {}) {
+  const profile = opts.fast === false ? { ...XM, fastSyncRead: false } : XM;
+  const rig = simRig('dynamixel2', { xm: profile });
+  const r = rigBus(rig, 'dynamixel2', { drives: dxlDrives(50, profile), ...extra });
+  stops.push(() => settle(rig, r.bus.stop()));
+  return { rig, ...r };
+}
+
+describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () => {
+  it('polls both servos with one Fast Sync Read per cycle and decodes the values', async () => {
+    const { rig, bus, spy, polls } = dxlRig();
+    bus.start();
+    await runFor(rig, 1000);
+    await settle(rig, bus.stop());
+    for (const id of ['dxl-1', 'dxl-2']) {
+      const list = polls.get(id)!;
+      expect(list.length).toBeGreaterThanOrEqual(49); // 50 Hz over 1 s
+      const v = list.at(-1)!.values;
+      expect(v.torqueEnable).toBe(0);
+      expect(v.hardwareErrorStatus).toBe(0);
+      expect(v.moving).toBe(0);
+      expect(v.presentInputVoltage).toBeGreaterThan(40);
+      expect(Object.keys(v).sort()).toEqual([...XM.poll!].sort());
+    }
+    const sent = spy.dxlInstructions();
+    // Addresses 64–146: one block of 83 bytes, both IDs, one instruction per cycle
+    const params = Uint8Array.of(64, 0, 83, 0, 1, 2);
+    for (const p of sent) {
+      expect(p.instruction).toBe(I.FastSyncRead);
+      expect(p.id).toBe(dynamixel.BROADCAST_ID);
+      expect(p.params).toEqual(params);
+    }
+    expect(sent.length).toBe(polls.get('dxl-1')!.length);
+    expect(sent.length).toBe(polls.get('dxl-2')!.length);
+  });
+
+  it('uses Sync Read (0x82) when the profile does not claim Fast Sync Read', async () => {
+    const { rig, bus, spy, polls } = dxlRig({ fast: false });
+    bus.start();
+    await runFor(rig, 500);
+    await settle(rig, bus.stop());
+    const sent = spy.dxlInstructions();
+    expect(new Set(sent.map((p) => p.instruction))).toEqual(new Set([I.SyncRead]));
+    expect(sent.length).toBe(polls.get('dxl-2')!.length);
+    expect(polls.get('dxl-1')!.length).toBeGreaterThanOrEqual(24);
+  });
+
+  it('writes merged objects, moves the servo, and reports status errors as DRIVE_REJECTED', async () => {
+    const { rig, bus, spy, polls } = dxlRig();
+    bus.start();
+    await runFor(rig, 100);
+    const from = spy.events.length;
+    expect(
+      await settle(
+        rig,
+        bus.write('dxl-2', [
+          ['profileAcceleration', 40_000],
+          ['profileVelocity', 4000],
+        ]),
+      ),
+    ).toEqual({ ok: undefined });
+    const writes = spy.dxlInstructions(from).filter((p) => p.instruction === I.Write);
+    expect(writes).toHaveLength(1); // addresses 108–115 in one Write
+    expect(writes[0]!.params.slice(0, 2)).toEqual(Uint8Array.of(108, 0));
+    expect(writes[0]!.params.length).toBe(2 + 8);
+
+    expect(await settle(rig, bus.write('dxl-2', [['torqueEnable', 1]]))).toEqual({ ok: undefined });
+    expect(await settle(rig, bus.write('dxl-2', [['goalPosition', 3000]]))).toEqual({
+      ok: undefined,
+    });
+    await runFor(rig, 3000);
+    const v = polls.get('dxl-2')!.at(-1)!.values;
+    expect(v.torqueEnable).toBe(1);
+    expect(Math.abs(v.presentPosition! - 3000)).toBeLessThanOrEqual(10);
+    expect(v.goalPosition).toBe(3000);
+
+    // Position mode limits the goal to 0–4095: DATA_LIMIT error (6)
+    const r = await settle(rig, bus.write('dxl-2', [['goalPosition', 5000]]));
+    expect(r).toMatchObject({
+      err: { code: 'DRIVE_REJECTED', wireCode: 6, cause: { code: 'DXL_STATUS_ERROR' } },
+    });
+    // EEPROM is locked while torque is on: ACCESS error (7)
+    const eeprom = await settle(rig, bus.write('dxl-2', [['operatingMode', 1]]));
+    expect(eeprom).toMatchObject({ err: { code: 'DRIVE_REJECTED', wireCode: 7 } });
+    expect(bus.breakerState('dxl-2')).toBe('closed');
+    expect(bus.availability('dxl-2')).toBe('online');
+    const read = await settle(rig, bus.read('dxl-1', ['modelNumber', 'id']));
+    expect(read).toEqual({ ok: { modelNumber: 1020, id: 1 } });
+  });
+
+  it('a hardware alert does not fail the polls; reboot clears it', async () => {
+    const { rig, bus, polls } = dxlRig();
+    bus.start();
+    await runFor(rig, 100);
+    rig.sim.inject({ drive: 'dxl-1', fault: 'drive-fault', code: '0x4310' }); // overtemperature
+    await runFor(rig, 100);
+    expect(polls.get('dxl-1')!.at(-1)!.values.hardwareErrorStatus).toBe(0x04); // overheating
+    expect(bus.availability('dxl-1')).toBe('online');
+    expect(await settle(rig, bus.reboot('dxl-1'))).toEqual({ ok: undefined });
+    await runFor(rig, 100);
+    expect(polls.get('dxl-1')!.at(-1)!.values.hardwareErrorStatus).toBe(0);
+  });
+
+  for (const [dead, alive] of [
+    ['dxl-1', 'dxl-2'],
+    ['dxl-2', 'dxl-1'],
+  ] as const) {
+    for (const fast of [true, false]) {
+      it(`${dead} dead (${fast ? 'fast ' : ''}sync read): ${alive} is still polled, ${dead} is found and comes back`, async () => {
+        const { rig, bus, spy, polls } = dxlRig({ fast });
+        bus.start();
+        await runFor(rig, 200);
+        rig.sim.inject({ drive: dead, fault: 'no-response' });
+        const from = rig.clock.wallNow();
+        await runFor(rig, 2000);
+        const to = rig.clock.wallNow();
+        expect(pollsIn(polls, alive, from, to)).toBeGreaterThanOrEqual(99); // 50 Hz
+        expect(pollsIn(polls, dead, from, to)).toBe(0);
+        expect(bus.breakerState(dead)).not.toBe('closed'); // open, or half-open for a probe
+        expect(bus.availability(dead)).toBe('unreachable');
+        expect(bus.availability(alive)).toBe('online');
+        expect(bus.stats().drives[alive]!.timeouts).toBe(0);
+        // Once the dead one is known, the other is read on its own (no group timeout a cycle)
+        const late = spy.dxlInstructions().filter((p) => p.at > rig.clock.now() - 500);
+        const deadId = Number(dead.slice(-1));
+        const aliveId = Number(alive.slice(-1));
+        expect(late.every((p) => p.instruction === I.Read || p.id === deadId)).toBe(true);
+        expect(late.filter((p) => p.id === aliveId).length).toBeGreaterThanOrEqual(24);
+
+        rig.sim.clear();
+        expect(await runUntil(rig, () => bus.availability(dead) === 'online', 15_000)).toBe(true);
+        const back = rig.clock.wallNow();
+        await runFor(rig, 500);
+        expect(pollsIn(polls, dead, back, rig.clock.wallNow())).toBeGreaterThanOrEqual(24);
+        const group = fast ? I.FastSyncRead : I.SyncRead;
+        expect(spy.dxlInstructions().at(-1)!.instruction).toBe(group); // group read again
+      });
+    }
+  }
+});
