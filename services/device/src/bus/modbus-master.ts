@@ -45,6 +45,10 @@ export class ModbusMaster {
     const frame = frames[0];
     if (p === undefined || frame === undefined) return;
     this.#pending = undefined;
+    // Modbus over serial line V1.02 §2.5.1.1: frames are separated by at least 3.5
+    // character times of silence, so the next request waits that long after this one.
+    const gap = modbus.silenceMs(this.#o.line.baud, this.#o.line.bitsPerChar);
+    this.#o.guard.requireQuiet(gap, gap);
     const res = frame.pdu;
     const err = modbus.responseToError(res);
     this.#record(p, err ? 'rejected' : 'ok');
