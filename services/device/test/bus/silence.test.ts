@@ -5,12 +5,15 @@
  */
 import { describe, expect, it } from 'vitest';
 import { modbus } from '../../../../firmware-protocol/src/index.ts';
-import { rigBus, runFor, settle, simRig } from './harness.ts';
+import { rigBus, runFor, SF, settle, simRig } from './harness.ts';
 
 describe('inter-frame silence', () => {
   it('every request starts at least 3.5 characters after the previous reply arrived', async () => {
     const rig = simRig('modbus-rtu');
-    const { bus, spy } = rigBus(rig, 'modbus-rtu');
+    // Polled as fast as the bus allows, so requests follow replies back to back.
+    const { bus, spy } = rigBus(rig, 'modbus-rtu', {
+      drives: [1, 2, 3, 4].map((u) => ({ id: `axis-${u}`, unit: u, profile: SF, pollHz: 500 })),
+    });
     bus.start();
     await runFor(rig, 1000);
     const events = spy.events;
