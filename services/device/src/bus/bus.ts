@@ -83,7 +83,11 @@ export class Bus {
               ...opts.open,
             },
           });
-    const guard = new LineGuard(clock);
+    // On the wall clock, sub-millisecond waits spin on setImmediate (see LineGuard).
+    const guard = new LineGuard(
+      clock,
+      clock === systemClock ? (fn) => setImmediate(fn) : undefined,
+    );
     this.#scheduler = new Scheduler(clock, guard);
     const master: MasterOptions = {
       clock,
