@@ -63,7 +63,7 @@ describe('device service over MQTT (aedes, in-memory links)', () => {
     }
   });
 
-  it('telemetry arrives at the configured poll rate, in sequence', async () => {
+  it('telemetry arrives at each poll, in sequence', async () => {
     const w = rig.watcher;
     const from = w.messages.length;
     await w.next(
@@ -77,12 +77,11 @@ describe('device service over MQTT (aedes, in-memory links)', () => {
       .filter((m) => m.topic === 'servofleet/drives/axis-1/telemetry');
     const seqs = t.map((m) => m.json.seq as number);
     expect(seqs).toEqual([...seqs].sort((a, b) => a - b));
-    const gaps = t.slice(1).map((m, i) => (m.json.ts as number) - (t[i]!.json.ts as number));
-    gaps.sort((a, b) => a - b);
-    const median = gaps[Math.floor(gaps.length / 2)]!;
-    // 20 Hz: a poll every 50 ms (deadline-scheduled; the median spacing is the period).
-    expect(median).toBeGreaterThanOrEqual(40);
-    expect(median).toBeLessThanOrEqual(60);
+    // One telemetry message per poll: the poll rate itself is checked exactly on a
+    // stepped clock in services/device/test/bus (no wall-clock timing asserted here).
+    const stamps = t.map((m) => m.json.ts as number);
+    expect(stamps).toEqual([...stamps].sort((a, b) => a - b));
+    expect(new Set(seqs).size).toBe(seqs.length);
   });
 
   it('enable → moveTo: accepted, then completed; the state shows the target reached', async () => {
