@@ -68,6 +68,30 @@ export const LineSchema = Type.Object(
     stations: Type.Array(StationSchema, { minItems: 1 }),
     /** The cycle's steps; their shape belongs to the line controller and is checked there. */
     cycle: Type.Optional(Type.Array(Type.Record(Type.String(), Type.Unknown()))),
+    /** A bypassed station rejoins at the next cycle boundary by itself when its drives return. */
+    autoRejoin: Type.Boolean({ default: true }),
+    /** The line controller's /healthz, /readyz, /metrics port (0: any free port). */
+    adminPort: Type.Integer({ minimum: 0, maximum: 65535, default: 0 }),
+    /** Where the line controller keeps its saga log (relative to the fleet file). */
+    sagaLog: Type.Optional(Type.String()),
+  },
+  strict,
+);
+
+export const JournalSchema = Type.Object(
+  {
+    host: Type.String({ default: '127.0.0.1' }),
+    /** HTTP query API (GET /events …) and /healthz, /readyz, /metrics. */
+    port: Type.Integer({ minimum: 0, maximum: 65535, default: 8090 }),
+    /** SQLite database file, relative to the fleet file. */
+    path: Type.String({ default: '.servofleet/journal.db' }),
+    retention: Type.Object(
+      {
+        days: Type.Number({ exclusiveMinimum: 0, default: 30 }),
+        maxRows: Type.Integer({ minimum: 1000, default: 5_000_000 }),
+      },
+      { ...strict, default: {} },
+    ),
   },
   strict,
 );
@@ -138,6 +162,7 @@ export const FleetSchema = Type.Object(
     lines: Type.Array(LineSchema, { default: [] }),
     gateway: Type.Object(GatewaySchema.properties, { ...strict, default: {} }),
     simulator: Type.Optional(SimulatorSchema),
+    journal: Type.Object(JournalSchema.properties, { ...strict, default: {} }),
   },
   strict,
 );
@@ -147,3 +172,4 @@ export type LinkConfig = Static<typeof LinkSchema>;
 export type DriveConfig = Static<typeof DriveSchema>;
 export type LineConfig = Static<typeof LineSchema>;
 export type SimulatorConfig = Static<typeof SimulatorSchema>;
+export type JournalConfig = Static<typeof JournalSchema>;

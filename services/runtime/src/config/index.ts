@@ -1,6 +1,7 @@
 export type {
   DriveConfig,
   Fleet,
+  JournalConfig,
   LineConfig,
   LinkConfig,
   SimulatorConfig,

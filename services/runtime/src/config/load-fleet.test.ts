@@ -54,6 +54,12 @@ describe('fleet file', () => {
     expect(fleet.links[0]!.baud).toBe(115200);
     expect(fleet.links[0]!.drives[0]!.pollHz).toBe(20);
     expect(fleet.gateway.port).toBe(8080);
+    expect(fleet.journal).toEqual({
+      host: '127.0.0.1',
+      port: 8090,
+      path: '.servofleet/journal.db',
+      retention: { days: 30, maxRows: 5_000_000 },
+    });
     expect(Object.isFrozen(fleet.links[0]!.drives[0])).toBe(true);
   });
 
