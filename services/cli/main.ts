@@ -17,6 +17,10 @@ export interface CommandIo {
 type Command = (args: string[], io: CommandIo) => Promise<number>;
 
 const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }> = {
+  acl: {
+    summary: 'print the Mosquitto ACL for the fleet (one MQTT user per service)',
+    run: async () => (await import('./acl.ts')).aclCommand,
+  },
   broker: {
     summary: "run the embedded MQTT broker (aedes) at the fleet's broker.url",
     run: async () => (await import('./broker.ts')).brokerCommand,
@@ -24,6 +28,10 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }>
   device: {
     summary: 'run the device services of one link (--link ID)',
     run: async () => (await import('./device.ts')).deviceCommand,
+  },
+  gateway: {
+    summary: 'run the HTTP gateway: REST API, live stream, docs and the dashboard',
+    run: async () => (await import('./gateway.ts')).gatewayCommand,
   },
   sim: {
     summary: 'run the drive simulator (links, faults, control API)',

@@ -106,7 +106,16 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
     clientId: string,
     will: { topic: string; payload: string; qos: 1; retain: true },
   ): MqttConnection =>
-    connectMqtt({ url: o.fleet.broker.url, clientId, will, clean: true, log, clock });
+    connectMqtt({
+      url: o.fleet.broker.url,
+      clientId,
+      will,
+      clean: true,
+      log,
+      clock,
+      ...(o.fleet.broker.username ? { username: o.fleet.broker.username } : {}),
+      ...(o.fleet.broker.password ? { password: o.fleet.broker.password } : {}),
+    });
 
   const drives = new Map<string, DriveService>();
   for (const d of link.drives) {

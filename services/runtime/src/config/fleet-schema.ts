@@ -146,7 +146,10 @@ export const BrokerSchema = Type.Object(
     url: Type.String({ pattern: '^(mqtt|mqtts|ws|wss|tcp)://', default: 'mqtt://127.0.0.1:1883' }),
     /** `servofleet up` runs an embedded aedes broker at `url` when true. */
     embedded: Type.Boolean({ default: true }),
+    /** MQTT user; `SERVOFLEET_MQTT_USERNAME` overrides (one user per service with ACLs). */
     username: Type.Optional(Type.String()),
+    /** Never in the file: only from `SERVOFLEET_MQTT_PASSWORD`. */
+    password: Type.Optional(Type.String()),
   },
   strict,
 );

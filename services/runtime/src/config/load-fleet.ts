@@ -26,6 +26,8 @@ export interface FleetEnv {
   SERVOFLEET_MQTT_URL?: string | undefined;
   SERVOFLEET_HTTP_PORT?: string | undefined;
   SERVOFLEET_SIM_PORT?: string | undefined;
+  SERVOFLEET_MQTT_USERNAME?: string | undefined;
+  SERVOFLEET_MQTT_PASSWORD?: string | undefined;
 }
 
 /** Which file to load: an explicit `--config`, else `SERVOFLEET_CONFIG`, else the demo fleet. */
@@ -79,6 +81,12 @@ export function parseFleet(text: string, source = 'fleet file', env: FleetEnv = 
   if (schemaIssues.length > 0) throw invalid(source, dedupe(schemaIssues));
   const fleet = candidate as Fleet;
   const issues = checkConsistency(fleet);
+  if (fleet.broker.password !== undefined) {
+    issues.push({
+      path: '/broker/password',
+      message: 'secrets do not belong in the fleet file: set SERVOFLEET_MQTT_PASSWORD',
+    });
+  }
   if (issues.length > 0) throw invalid(source, issues);
   applyEnv(fleet, env);
   return deepFreeze(fleet);
@@ -158,6 +166,8 @@ function applyEnv(fleet: Fleet, env: FleetEnv): void {
     }
     fleet.broker.url = env.SERVOFLEET_MQTT_URL;
   }
+  if (env.SERVOFLEET_MQTT_USERNAME) fleet.broker.username = env.SERVOFLEET_MQTT_USERNAME;
+  if (env.SERVOFLEET_MQTT_PASSWORD) fleet.broker.password = env.SERVOFLEET_MQTT_PASSWORD;
   if (env.SERVOFLEET_HTTP_PORT)
     fleet.gateway.port = port('SERVOFLEET_HTTP_PORT', env.SERVOFLEET_HTTP_PORT);
   if (env.SERVOFLEET_SIM_PORT && fleet.simulator) {
