@@ -1,0 +1,15 @@
+# One image for every servofleet service; the sub-command picks the service:
+#   docker run servofleet device --link bus-a --config /app/config/compose-fleet.yaml
+FROM node:20-bookworm-slim
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund
+COPY bin ./bin
+COPY firmware-protocol ./firmware-protocol
+COPY device-sim ./device-sim
+COPY services ./services
+COPY config ./config
+ENV NODE_ENV=production LOG_LEVEL=info
+USER node
+ENTRYPOINT ["node", "bin/servofleet.js"]
+CMD ["--help"]
