@@ -4,6 +4,7 @@
  */
 
 import { deviceSuite } from './device.bench.ts';
+import { journalSuite } from './journal.bench.ts';
 import { machine, printTable, type Row, writeResults } from './harness.ts';
 import { protocolSuite } from './protocol.bench.ts';
 import { simSuite } from './sim.bench.ts';
@@ -12,6 +13,7 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   protocol: protocolSuite,
   sim: simSuite,
   device: deviceSuite,
+  journal: journalSuite,
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
