@@ -4,8 +4,10 @@
  */
 
 import { deviceSuite } from './device.bench.ts';
-import { journalSuite } from './journal.bench.ts';
+import { gatewaySuite } from './gateway.bench.ts';
 import { machine, printTable, type Row, writeResults } from './harness.ts';
+import { journalSuite } from './journal.bench.ts';
+import { lineSuite } from './line.bench.ts';
 import { protocolSuite } from './protocol.bench.ts';
 import { simSuite } from './sim.bench.ts';
 
@@ -13,6 +15,8 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   protocol: protocolSuite,
   sim: simSuite,
   device: deviceSuite,
+  gateway: gatewaySuite,
+  line: lineSuite,
   journal: journalSuite,
 };
 

@@ -33,6 +33,14 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }>
     summary: 'run the HTTP gateway: REST API, live stream, docs and the dashboard',
     run: async () => (await import('./gateway.ts')).gatewayCommand,
   },
+  journal: {
+    summary: 'run the journal: every event into SQLite, queried over HTTP',
+    run: async () => (await import('./journal.ts')).journalCommand,
+  },
+  line: {
+    summary: 'run the line controller of one line (--line ID): cycles as sagas, bypass, estop',
+    run: async () => (await import('./line.ts')).lineCommand,
+  },
   sim: {
     summary: 'run the drive simulator (links, faults, control API)',
     run: async () => (await import('./sim.ts')).simCommand,

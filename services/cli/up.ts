@@ -48,9 +48,13 @@ const PARTS: readonly PartRule[] = [
     tier: 2,
     instances: (f) => f.links.map((l) => ({ label: l.id, args: ['--link', l.id] })),
   },
-  // { command: 'gateway', tier: 3, instances: once(() => true) },
-  // { command: 'line', tier: 3, instances: (f) => f.lines.map((l) => ({ label: l.id, args: ['--line', l.id] })) },
-  // { command: 'journal', tier: 1, instances: once(() => true) },
+  { command: 'gateway', tier: 3, instances: once(() => true) },
+  {
+    command: 'line',
+    tier: 3,
+    instances: (f) => f.lines.map((l) => ({ label: l.id, args: ['--line', l.id] })),
+  },
+  { command: 'journal', tier: 1, instances: once(() => true) },
 ];
 
 export interface PartContext {

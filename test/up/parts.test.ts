@@ -25,7 +25,7 @@ function variant(edit: (raw: Record<string, unknown>) => void) {
 }
 
 describe('fleetParts', () => {
-  it('runs the broker, the simulator and a device service per link for the demo fleet', () => {
+  it('runs the broker, the simulator, a device service per link, the gateway, a line controller per line and the journal for the demo fleet', () => {
     const parts = fleetParts(parseFleet(demoText), ctx);
     const cli = resolve(root, 'bin/servofleet.js');
     expect(parts.map((p) => [p.name, p.tier, p.command, ...p.args])).toEqual([
@@ -53,6 +53,19 @@ describe('fleetParts', () => {
         '--config',
         '/etc/fleet.yaml',
       ],
+      ['gateway', 3, '/usr/bin/node', cli, 'gateway', '--config', '/etc/fleet.yaml'],
+      [
+        'line line-1',
+        3,
+        '/usr/bin/node',
+        cli,
+        'line',
+        '--line',
+        'line-1',
+        '--config',
+        '/etc/fleet.yaml',
+      ],
+      ['journal', 1, '/usr/bin/node', cli, 'journal', '--config', '/etc/fleet.yaml'],
     ]);
     // Environment passes through, and every part loads the same fleet file.
     expect(parts[0]!.env).toEqual({ LOG_LEVEL: 'debug', SERVOFLEET_CONFIG: '/etc/fleet.yaml' });
@@ -64,7 +77,13 @@ describe('fleetParts', () => {
       (raw.broker as Record<string, unknown>).embedded = false;
       delete raw.simulator;
     });
-    expect(fleetParts(fleet, ctx).map((p) => p.name)).toEqual(['device bus-a', 'device bus-b']);
+    expect(fleetParts(fleet, ctx).map((p) => p.name)).toEqual([
+      'device bus-a',
+      'device bus-b',
+      'gateway',
+      'line line-1',
+      'journal',
+    ]);
   });
 });
 

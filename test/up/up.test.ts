@@ -54,19 +54,31 @@ function alive(pid: number): boolean {
 interface Raw {
   profilesDir: string;
   broker: { url: string };
-  links: { id: string; transport: string }[];
+  links: { id: string; transport: string; adminPort?: number }[];
+  lines: { id: string; adminPort?: number; sagaLog?: string }[];
   gateway: { port: number };
+  journal?: { port?: number; path?: string };
   simulator: { controlPort: number; links: { link: string; listen: string }[] };
 }
 
 describe('servofleet up', () => {
-  it('runs broker, simulator and device services, and stops them all on SIGINT', async () => {
+  it('runs broker, simulator, device services, gateway, line controller and journal, and stops them all on SIGINT', async () => {
     const raw = parseYaml(readFileSync(resolve(root, 'config/demo-fleet.yaml'), 'utf8')) as Raw;
-    const [mqttPort, simPort, gatewayPort, ...linkPorts] = await freePorts(3 + raw.links.length);
+    const [mqttPort, simPort, gatewayPort, journalPort, ...linkPorts] = await freePorts(
+      4 + raw.links.length,
+    );
     const linkPort = new Map(raw.links.map((l, i) => [l.id, linkPorts[i]!]));
     raw.profilesDir = resolve(root, 'config/profiles');
     raw.broker.url = `mqtt://127.0.0.1:${mqttPort}`;
-    for (const l of raw.links) l.transport = `tcp://127.0.0.1:${linkPort.get(l.id)}`;
+    for (const l of raw.links) {
+      l.transport = `tcp://127.0.0.1:${linkPort.get(l.id)}`;
+      l.adminPort = 0;
+    }
+    raw.journal = { ...raw.journal, port: journalPort!, path: join(dir, 'journal.db') };
+    for (const line of raw.lines) {
+      line.adminPort = 0;
+      line.sagaLog = join(dir, `${line.id}.saga.jsonl`);
+    }
     raw.gateway.port = gatewayPort!;
     raw.simulator.controlPort = simPort!;
     for (const s of raw.simulator.links) s.listen = `tcp://127.0.0.1:${linkPort.get(s.link)}`;
@@ -149,7 +161,15 @@ describe('servofleet up', () => {
     expect(code, out).toBe(0);
     expect(out).toContain('[up] stopped');
     const names = [...out.matchAll(/\[up\] started (.*) \(pid/g)].map((m) => m[1]);
-    expect(names).toEqual(['broker', 'sim', 'device bus-a', 'device bus-b']);
+    expect(names.sort()).toEqual([
+      'broker',
+      'device bus-a',
+      'device bus-b',
+      'gateway',
+      'journal',
+      'line line-1',
+      'sim',
+    ]);
     expect([...pids].filter(alive)).toEqual([]);
   }, 45_000);
 });

@@ -26,6 +26,8 @@ export const ERROR_CODES = {
   BREAKER_OPEN:
     'The gateway’s breaker for this drive is open after repeated failures: retry after `Retry-After`.',
   OVERLOADED: 'Too many commands in flight for this drive or this process: retry later.',
+  SERVICE_UNAVAILABLE:
+    'A service the request needs is not running or not reachable (the line controller, the journal, or the MQTT broker behind the gateway): nothing was done; retry after `Retry-After`.',
   UNAUTHORIZED: 'No valid API key.',
   FORBIDDEN: 'The API key’s role may not do this.',
   RATE_LIMITED: 'Too many requests for this API key.',

@@ -33,6 +33,25 @@ export {
 } from './schemas/drive.ts';
 export { type DriveEvent, DriveEventSchema, EventSchemas } from './schemas/events.ts';
 export {
+  LINE_COMMAND_TYPES,
+  LINE_STATES,
+  type LineCommand,
+  LineCommandSchemas,
+  type LineCommandType,
+  type LineEvent,
+  LineEventSchema,
+  LineEventSchemas,
+  type LineReply,
+  LineReplySchema,
+  type LineState,
+  type LineStateName,
+  LineStateSchema,
+  lineCommandsTopic,
+  type ParsedLineCommand,
+  parseLineCommand,
+  StationStatusSchema,
+} from './schemas/lines.ts';
+export {
   CONTRACT_VERSION,
   DRIVE_TOPIC_KINDS,
   type DriveTopicKind,

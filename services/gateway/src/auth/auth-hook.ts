@@ -1,0 +1,61 @@
+/**
+ * Authentication and roles for a plugin scope: each route says the role it needs in
+ * `config.role`; a request without a valid key is 401 UNAUTHORIZED (with
+ * `WWW-Authenticate: Bearer`, RFC 6750 §3), one whose key's role is too low is 403
+ * FORBIDDEN. Runs in `onRequest`, before the body is read. A route with
+ * `config.queryKey` (the SSE stream, for EventSource clients) also takes `?key=`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { ApiError } from '../errors.ts';
+import { bearerKey, type KeyRing, type Principal, type Role, roleAllows } from './api-keys.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** The least role that may call the route; absent: open. */
+    role?: Role;
+    /** Accept the key as `?key=` too. */
+    queryKey?: boolean;
+  }
+  interface FastifyRequest {
+    principal: Principal | null;
+  }
+}
+
+export function installAuth(app: FastifyInstance, ring: KeyRing): void {
+  app.decorateRequest('principal', null);
+  app.addHook('onRequest', async (req) => {
+    const need = req.routeOptions.config.role;
+    if (!need) return;
+    let key = bearerKey(req.headers.authorization);
+    if (key === undefined && req.routeOptions.config.queryKey) {
+      const q = (req.query as { key?: unknown }).key;
+      if (typeof q === 'string') key = q;
+    }
+    const p = key === undefined ? undefined : ring.identify(key);
+    if (!p) {
+      throw new ApiError(
+        401,
+        'UNAUTHORIZED',
+        key === undefined
+          ? 'no API key: send Authorization: Bearer <key>'
+          : 'the API key is not valid',
+        {
+          headers: {
+            'www-authenticate':
+              key === undefined
+                ? 'Bearer realm="servofleet"'
+                : 'Bearer realm="servofleet", error="invalid_token"',
+          },
+        },
+      );
+    }
+    req.principal = p;
+    if (!roleAllows(p.role, need)) {
+      throw new ApiError(
+        403,
+        'FORBIDDEN',
+        `key '${p.name}' has the ${p.role} role; ${req.method} ${req.routeOptions.url} needs ${need}`,
+      );
+    }
+  });
+}

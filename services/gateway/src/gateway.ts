@@ -1,0 +1,146 @@
+/**
+ * `startGateway(opts)`: the gateway process's parts in order — refuse a non-loopback
+ * address while demo keys are configured, open the MQTT session (with the process's
+ * last will), build the app, listen, log one line saying where. `close()` ends the
+ * streams, finishes in-flight requests, says `offline` and closes the session.
+ */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { FastifyInstance } from 'fastify';
+import { topics } from '../../contract/src/index.ts';
+import {
+  type Clock,
+  connectMqtt,
+  createMetrics,
+  type Fleet,
+  type Logger,
+  type MqttConnection,
+  systemClock,
+} from '../../runtime/src/index.ts';
+import { buildApp } from './app.ts';
+import { isLoopbackHost, keyRing } from './auth/api-keys.ts';
+import { GatewayError } from './errors.ts';
+import { httpJournal } from './journal-http.ts';
+import type { GatewayOptions } from './options.ts';
+import type { JournalPort, LinePort } from './ports.ts';
+
+export interface StartGatewayOptions {
+  fleet: Fleet;
+  log: Logger;
+  /** Default: the fleet file's gateway.host. */
+  host?: string;
+  /** Default: the fleet file's gateway.port (SERVOFLEET_HTTP_PORT already applied); 0 picks a free one. */
+  port?: number;
+  clock?: Clock;
+  options?: Partial<GatewayOptions>;
+  instanceId?: string;
+  lines?: LinePort;
+  /** Default: the journal's HTTP API at the fleet file's journal.host:port. */
+  journal?: JournalPort;
+}
+
+export interface RunningGateway {
+  readonly app: FastifyInstance;
+  readonly url: string;
+  readonly port: number;
+  readonly mqtt: MqttConnection;
+  close(): Promise<void>;
+}
+
+export async function startGateway(o: StartGatewayOptions): Promise<RunningGateway> {
+  const host = o.host ?? o.fleet.gateway.host;
+  const port = o.port ?? o.fleet.gateway.port;
+  const demo = keyRing(o.fleet.gateway.apiKeys).demoKeys;
+  if (demo.length > 0 && !isLoopbackHost(host)) {
+    throw new GatewayError(
+      'DEMO_KEYS_NOT_LOOPBACK',
+      `refusing to listen on ${host}: the demo API keys (${demo.join(', ')}) are configured; replace them in the fleet file's gateway.apiKeys, or listen on 127.0.0.1`,
+    );
+  }
+  const clock = o.clock ?? systemClock;
+  const instanceId =
+    o.instanceId ??
+    (port === 0 ? `${shortHost()}-${randomBytes(3).toString('hex')}` : `${shortHost()}-${port}`);
+  const t = topics(o.fleet.root);
+  const serviceId = `gateway-${instanceId}`;
+  const metrics = createMetrics({ service: 'gateway' });
+  const mqtt = connectMqtt({
+    url: o.fleet.broker.url,
+    clientId: `sf-${serviceId}`,
+    log: o.log,
+    clock,
+    metrics,
+    will: {
+      topic: t.service(serviceId),
+      payload: JSON.stringify({ status: 'offline', ts: clock.wallNow(), reason: 'last will' }),
+      qos: 1,
+      retain: true,
+    },
+  });
+  const app = buildApp({
+    fleet: o.fleet,
+    mqtt,
+    log: o.log,
+    clock,
+    metrics,
+    instanceId,
+    ...(o.options ? { options: o.options } : {}),
+    ...(o.lines ? { lines: o.lines } : {}),
+    journal: o.journal ?? httpJournal(`http://${o.fleet.journal.host}:${o.fleet.journal.port}`),
+  });
+  try {
+    // Fastify's own listening line is the one startup line (one per address).
+    await app.listen({
+      host,
+      port,
+      listenTextResolver: (address) =>
+        `gateway on ${address}: dashboard ${address}/, API ${address}/api/v1, docs ${address}/docs (MQTT ${o.fleet.broker.url}, instance ${instanceId})`,
+    });
+  } catch (cause) {
+    await app.close().catch(() => {});
+    await mqtt.close().catch(() => {});
+    const msg = cause instanceof Error ? cause.message : String(cause);
+    throw new GatewayError(
+      'GATEWAY_LISTEN_FAILED',
+      `gateway cannot listen on ${host}:${port}: ${msg}`,
+      {
+        cause,
+      },
+    );
+  }
+  const addr = app.server.address();
+  const bound = addr && typeof addr === 'object' ? addr.port : port;
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  let closing: Promise<void> | undefined;
+  return {
+    app,
+    url,
+    port: bound,
+    mqtt,
+    close() {
+      closing ??= (async () => {
+        await app.close();
+        if (mqtt.connected) {
+          await mqtt
+            .publishJson(
+              t.service(serviceId),
+              { status: 'offline', ts: clock.wallNow(), reason: 'shutdown' },
+              { qos: 1, retain: true },
+            )
+            .catch(() => {});
+        }
+        await mqtt.close({ timeoutMs: 2000 });
+      })();
+      return closing;
+    },
+  };
+}
+
+/** The host name as one topic level (letters, digits, `-`), at most 32 characters. */
+function shortHost(): string {
+  const h = hostname()
+    .replace(/[^A-Za-z0-9-]/g, '-')
+    .replace(/^-+/, '')
+    .slice(0, 32);
+  return h.length > 0 ? h : 'gw';
+}
