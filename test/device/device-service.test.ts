@@ -120,6 +120,25 @@ describe('device service over MQTT (aedes, in-memory links)', () => {
     expect(events).toEqual(['received', 'accepted', 'completed']);
   });
 
+  it('a moveTo sent right after enable completes is not refused on a stale poll', async () => {
+    const w = rig.watcher;
+    await w.command('axis-2', { commandId: 'dis-2', type: 'disable' });
+    expect(await w.command('axis-2', { commandId: 'en-2b', type: 'enable' })).toMatchObject({
+      status: 'completed',
+    });
+    // No wait for the next poll: the device service decides on a fresh one.
+    expect(
+      await w.command('axis-2', {
+        commandId: 'mv-2b',
+        type: 'moveTo',
+        position: 500,
+        velocity: 40000,
+      }),
+    ).toMatchObject({
+      status: 'completed',
+    });
+  });
+
   it('a Dynamixel servo enables and moves to a goal', async () => {
     const w = rig.watcher;
     expect(await w.command('dxl-2', { commandId: 'dx-en', type: 'enable' })).toMatchObject({

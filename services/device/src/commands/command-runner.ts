@@ -28,6 +28,7 @@ type Send = (reply: Reply) => void;
 
 interface Entry {
   cmd: Command;
+  recheck?: boolean;
   final?: Reply;
   accepted: boolean;
   senders: Send[];
@@ -44,6 +45,12 @@ export class CommandRunner {
   /** The motion command still waiting for its completion, if any. */
   #motion: { entry: Entry; abort: AbortController } | undefined;
   #stopped = false;
+  /** Wall-clock ms when the last command ended (its effect may not be polled yet). */
+  #lastFinishedAt = 0;
+
+  #stateMayBeStale(): boolean {
+    return (this.#o.ctx.latest()?.at ?? 0) <= this.#lastFinishedAt;
+  }
 
   constructor(opts: RunnerOptions) {
     this.#o = opts;
@@ -91,10 +98,13 @@ export class CommandRunner {
       return;
     }
     const refused = precheck(cmd, this.#o.ctx.kind, this.#o.ctx.limits, this.#o.ctx.latest());
-    if (refused) {
+    if (refused && !(isStateRefusal(refused) && this.#stateMayBeStale())) {
       this.#finish(entry, refused);
       return;
     }
+    // A refusal based on a poll older than the last command's end (enable, then moveTo at
+    // once) is decided again on a fresh poll when the command's turn comes.
+    entry.recheck = refused !== undefined;
     if (PREEMPTING.has(cmd.type)) {
       this.#motion?.abort.abort(`interrupted by ${cmd.type} ${cmd.commandId}`);
       void this.#execute(entry);
@@ -154,6 +164,14 @@ export class CommandRunner {
 
   async #run(entry: Entry, abort: AbortController): Promise<void> {
     const { ctx } = this.#o;
+    if (entry.recheck) {
+      await ctx.waitForPoll(() => true, this.#lastFinishedAt, 1000, abort.signal);
+      const refused = precheck(entry.cmd, ctx.kind, ctx.limits, ctx.latest());
+      if (refused) {
+        this.#finish(entry, refused);
+        return;
+      }
+    }
     const accept = () => {
       entry.accepted = true;
       if (MOTION.has(entry.cmd.type)) this.#motion = { entry, abort };
@@ -176,6 +194,7 @@ export class CommandRunner {
 
   #finish(entry: Entry, outcome: Outcome): void {
     if (entry.final) return;
+    this.#lastFinishedAt = this.#o.ctx.clock.wallNow();
     const reply = this.#reply(entry.cmd, outcome.status, outcome.error);
     entry.final = reply;
     this.#o.onPhase?.(entry.cmd, outcome.status, outcome.error);
@@ -208,6 +227,10 @@ export class CommandRunner {
     }
     this.#entries.set(entry.cmd.commandId, entry);
   }
+}
+
+function isStateRefusal(o: Outcome): boolean {
+  return o.error?.code === 'INVALID_STATE' || o.error?.code === 'DRIVE_FAULT';
 }
 
 function expired(deadline: number, now: number): Outcome {
