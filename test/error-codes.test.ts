@@ -9,6 +9,7 @@ import { ERROR_CODES as SIM_CODES } from '../device-sim/src/index.ts';
 import { ERROR_CODES as PROTOCOL_CODES } from '../firmware-protocol/src/index.ts';
 import { ERROR_CODES as CONTRACT_CODES } from '../services/contract/src/index.ts';
 import { ERROR_CODES as DEVICE_CODES } from '../services/device/src/bus/index.ts';
+import { ERROR_CODES as GATEWAY_CODES } from '../services/gateway/src/errors.ts';
 import { ERROR_CODES as RUNTIME_CODES } from '../services/runtime/src/index.ts';
 
 const root = resolve(import.meta.dirname, '..');
@@ -19,6 +20,7 @@ const FOLDERS: [string, Record<string, string>][] = [
   ['device-sim/ERRORS.md', SIM_CODES],
   ['services/contract/ERRORS.md', CONTRACT_CODES],
   ['services/device/ERRORS.md', DEVICE_CODES],
+  ['services/gateway/ERRORS.md', GATEWAY_CODES],
 ];
 
 describe.each(FOLDERS)('%s', (doc, codes) => {

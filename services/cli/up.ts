@@ -202,9 +202,20 @@ function describeFleet(fleet: Fleet, path: string): string[] {
         : `    not simulated; device ${link.id} opens ${link.transport}`,
     );
   }
+  const g = fleet.gateway;
+  const gw = `http://${g.host}:${g.port}`;
+  out.push(`  gateway    dashboard ${gw}/  API ${gw}/api/v1  docs ${gw}/docs`);
+  const demo = g.apiKeys.filter((k) => k.name.startsWith('demo-')).map((k) => k.name);
+  if (demo.length > 0) out.push(`             demo API keys (loopback only): ${demo.join(', ')}`);
+  for (const line of fleet.lines)
+    out.push(
+      `  line       ${line.id}: start it from the dashboard or POST ${gw}/api/v1/lines/${line.id}/start`,
+    );
+  out.push(`  journal    http://${fleet.journal.host}:${fleet.journal.port}/events`);
   out.push('watch it:');
   out.push(`  mosquitto_sub -h ${bHost} -p ${bPort} -t '${fleet.root}/#' -v`);
   if (sim && sim.links.length > 0 && sim.controlPort !== 0) out.push(`  curl ${simApi}/sim/drives`);
+  if (demo.length > 0) out.push(`  curl -H 'Authorization: Bearer ${demo[0]}' ${gw}/api/v1/drives`);
   out.push('Ctrl-C stops everything.');
   return out;
 }
