@@ -74,12 +74,16 @@ export async function startLineProcess(o: LineProcessOptions): Promise<LineProce
     log.warn({ code: 'SAGA_LOG_CORRUPT', line: c.line, text: c.text }, 'saga log line skipped');
   }
   if (opened.read.tornTail) log.warn({ path: sagaLogPath }, 'saga log: torn last line dropped');
-  const book = new SagaBook(opened.log, summarize(opened.read.records));
+  let logFailed = false;
+  const book = new SagaBook(opened.log, summarize(opened.read.records), (err) => {
+    if (!logFailed) log.error({ err, path: sagaLogPath }, 'the saga log cannot be written');
+    logFailed = true;
+  });
   if (opened.read.records.length === 0) {
     // A new log numbers its cycles from now (in tenths of a second), not from 1: a
     // controller that lost its log must not reuse a commandId that the device services
     // still remember (they answer a known one from their cache without running it).
-    book.append({
+    void book.append({
       t: 'snapshot',
       state: 'IDLE',
       reason: null,
@@ -229,10 +233,11 @@ export async function startLineProcess(o: LineProcessOptions): Promise<LineProce
     log,
     registry: metrics.registry,
     readiness: () => ({
-      ready: mqtt.connected && recovered,
+      ready: mqtt.connected && recovered && !logFailed,
       details: {
         mqtt: mqtt.connected ? 'connected' : 'disconnected',
         recovered,
+        sagaLogWritable: !logFailed,
         state: controller.state,
         sagaLog: sagaLogPath,
       },
@@ -301,7 +306,7 @@ export async function startLineProcess(o: LineProcessOptions): Promise<LineProce
         }
         await mqtt.close();
         await admin.close();
-        book.close();
+        await book.close();
       })();
       return stopping;
     },

@@ -48,6 +48,8 @@ export interface DrivePort {
   isDown(driveId: string): boolean;
   isUp(driveId: string): boolean;
   onChange(cb: (driveId: string, view: DriveView) => void): () => void;
+  /** Every state message of a drive of the line. */
+  onState(cb: (driveId: string, state: DriveState) => void): () => void;
   send(driveId: string, command: Command, o: SendOptions): Promise<Final>;
   waitForState(
     driveId: string,
@@ -75,6 +77,7 @@ export class DriveLink implements DrivePort {
   readonly #pending = new Map<string, Pending>();
   readonly #listeners = new Set<ChangeListener>();
   readonly #stateWaiters = new Set<(driveId: string) => void>();
+  readonly #stateListeners = new Set<(driveId: string, state: DriveState) => void>();
 
   constructor(o: {
     mqtt: Pick<MqttConnection, 'publishJson' | 'subscribe'>;
@@ -134,6 +137,11 @@ export class DriveLink implements DrivePort {
     return () => this.#listeners.delete(cb);
   }
 
+  onState(cb: (driveId: string, state: DriveState) => void): () => void {
+    this.#stateListeners.add(cb);
+    return () => this.#stateListeners.delete(cb);
+  }
+
   /** Feed an MQTT message; true when it was one of ours. */
   handle(topic: string, payload: Buffer): boolean {
     if (topic === this.#replyTopic) {
@@ -159,6 +167,7 @@ export class DriveLink implements DrivePort {
     } else if (p.kind === 'state') {
       v.state = json as unknown as DriveState;
       for (const w of this.#stateWaiters) w(p.driveId);
+      for (const l of this.#stateListeners) l(p.driveId, v.state);
     } else if (p.kind === 'events' && json.type === 'breaker') {
       const s = json.state;
       if ((s === 'open' || s === 'closed' || s === 'half-open') && s !== v.breaker) {

@@ -29,7 +29,7 @@ import {
   runCycle,
 } from '../saga/saga-runner.ts';
 import { DegradedMode } from './degraded-mode.ts';
-import { LineDrives, type Sent } from './drive-commands.ts';
+import { LineDrives, type Sent, sendEach } from './drive-commands.ts';
 import { LineStatus } from './line-status.ts';
 import { recoverLine } from './recovery.ts';
 import { Stations } from './stations.ts';
@@ -60,6 +60,11 @@ export interface LineControllerOptions {
   /** How long drive commands outside the cycle (enable, stop, quickStop) may take, ms (default 5000). */
   commandTimeoutMs?: number;
 }
+
+/** How long after an estop a drive seen enabled again is quick-stopped again, ms. */
+const ESTOP_GUARD_MS = 5000;
+/** At most one such quickStop per drive this often, ms. */
+const ESTOP_RESEND_MS = 300;
 
 export class LineController {
   readonly plan: LinePlan;
@@ -236,7 +241,7 @@ export class LineController {
             break;
           }
           const cycle = this.#o.book.summary.cycle + 1;
-          this.#o.book.append({ t: 'cycle', cycle, bypassed: this.stations.bypassedIds() });
+          await this.#o.book.append({ t: 'cycle', cycle, bypassed: this.stations.bypassedIds() });
           this.#o.out.event({
             type: 'cycle',
             cycle,
@@ -248,6 +253,8 @@ export class LineController {
         }
       } catch (err) {
         this.#log.error({ err }, 'the cycle loop failed');
+        // Nothing more can be recorded or trusted: every drive of the line stopped.
+        await this.drives.stopAll().catch(() => {});
         try {
           if (this.status.state !== 'ESTOPPED') {
             this.setState('FAULTED', `internal error: ${(err as Error).message}`);
@@ -271,7 +278,7 @@ export class LineController {
 
   async #boundary(): Promise<void> {
     await this.degraded.atBoundary();
-    this.#o.book.maybeCompact();
+    await this.#o.book.maybeCompact();
   }
 
   async #runOne(cycle: number, replay: boolean): Promise<void> {
@@ -391,7 +398,35 @@ export class LineController {
     this.#cycleAbort?.abort(abort);
     this.#compAbort?.abort(abort);
     this.setState('ESTOPPED', reason);
+    this.#guardEstop();
     const results = await sending;
+    this.#estopEvent(results);
+    return results;
+  }
+
+  /**
+   * For a while after an estop, a drive of the line that reports OPERATION_ENABLED
+   * again gets another quickStop: a motion command the device service was still
+   * setting up when the quick stop arrived can re-enable the drive (a controlword
+   * written after it), and an estop must hold.
+   */
+  #guardEstop(): void {
+    const clock = this.#o.clock;
+    const last = new Map<string, number>();
+    const off = this.#o.link.onState((d, s) => {
+      if (this.status.state !== 'ESTOPPED') return off();
+      if (s.cia402 !== 'OPERATION_ENABLED' || !this.plan.drives.includes(d)) return;
+      if (clock.now() - (last.get(d) ?? Number.NEGATIVE_INFINITY) < ESTOP_RESEND_MS) return;
+      last.set(d, clock.now());
+      this.#log.warn({ driveId: d }, `${d} enabled again while ESTOPPED: quickStop again`);
+      void sendEach({ ...this.#sendOpts(), evenIfDown: true }, [d], 'quickStop').then((r) =>
+        this.#estopEvent(r),
+      );
+    });
+    clock.setTimer(ESTOP_GUARD_MS, off);
+  }
+
+  #estopEvent(results: Sent[]): void {
     this.#o.out.event({
       type: 'estop',
       results: results.map((r) => ({
@@ -401,7 +436,14 @@ export class LineController {
         ...(r.final.error ? { error: r.final.error } : {}),
       })),
     });
-    return results;
+  }
+
+  #sendOpts() {
+    return {
+      link: this.#o.link,
+      lineId: this.plan.lineId,
+      timeoutMs: this.#o.commandTimeoutMs ?? 5000,
+    };
   }
 
   /** Clear ESTOPPED/FAULTED: wait for the loop to end, reset drive faults, IDLE. */

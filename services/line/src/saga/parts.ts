@@ -12,8 +12,8 @@ import type { IntentRecord } from './records.ts';
 import type { OpenCycle } from './saga-book.ts';
 import type { RunnerContext } from './saga-runner.ts';
 
-/** Attempts of one part: the first and at most two re-issues under `…-r{n}`. */
-const MAX_ATTEMPTS = 3;
+/** Attempts of one part: the first and at most three re-issues under `…-r{n}`. */
+const MAX_ATTEMPTS = 4;
 
 export function baseId(ctx: RunnerContext, cycle: number, step: number, drive: string): string {
   return `${ctx.plan.lineId}-${cycle}-${step}-${drive}`;
@@ -116,11 +116,11 @@ async function runLogged(ctx: RunnerContext, open: OpenCycle, o: Logged): Promis
     ctx.resent?.push(prior.commandId);
   } else {
     attempt = 0;
-    command = issue(ctx, o, o.base, attempt);
+    command = await issue(ctx, o, o.base, attempt);
   }
   for (;;) {
     const f = await ctx.link.send(o.to, command, { timeoutMs: o.timeoutMs, signal: o.signal });
-    ctx.book.append({
+    void ctx.book.append({
       t: 'result',
       cycle: o.cycle,
       step: o.step,
@@ -142,7 +142,12 @@ async function runLogged(ctx: RunnerContext, open: OpenCycle, o: Logged): Promis
       !o.signal.aborted;
     if ((neverRan || lostReply) && attempt + 1 < MAX_ATTEMPTS) {
       attempt++;
-      command = issue(ctx, o, `${o.base}-r${attempt}`, attempt);
+      // A lost reply means a link in trouble: give it a moment (100, 200, 400 ms).
+      if (lostReply) {
+        const paused = await dwell(ctx.clock, 100 * 2 ** (attempt - 1), o.signal);
+        if (paused.status !== 'completed') return f;
+      }
+      command = await issue(ctx, o, `${o.base}-r${attempt}`, attempt);
       resend = false;
       continue;
     }
@@ -155,14 +160,20 @@ function idempotent(a: CommandPart['action']): boolean {
   return a.type !== 'moveTo' || a.relative !== true;
 }
 
-function issue(ctx: RunnerContext, o: Logged, commandId: string, attempt: number): Command {
+/** A new command: its intent appended and on disk before it is returned to be sent. */
+async function issue(
+  ctx: RunnerContext,
+  o: Logged,
+  commandId: string,
+  attempt: number,
+): Promise<Command> {
   const command = {
     commandId,
     ...o.action,
     // Never started after the line has stopped waiting for it.
     deadline: Math.round(ctx.clock.wallNow() + o.timeoutMs),
   } as Command;
-  ctx.book.append({
+  await ctx.book.append({
     t: 'intent',
     cycle: o.cycle,
     step: o.step,

@@ -158,31 +158,43 @@ export function summarize(records: readonly SagaRecord[]): SagaSummary {
   return s;
 }
 
-/** The log and its fold, kept together: every append is durable first, then folded. */
+/**
+ * The log and its fold, kept together. `append` folds the record at once (the in-memory
+ * view is always the latest) and resolves when it is on disk; a failure to write is
+ * reported through `onError` (and rejects the promises of that record and all later ones).
+ */
 export class SagaBook {
   readonly summary: SagaSummary;
   readonly #log: SagaLog;
+  #onError: (err: Error) => void;
 
-  constructor(log: SagaLog, summary: SagaSummary) {
+  constructor(log: SagaLog, summary: SagaSummary, onError: (err: Error) => void = () => {}) {
     this.#log = log;
     this.summary = summary;
+    this.#onError = onError;
   }
 
   get path(): string {
     return this.#log.path;
   }
 
-  append(rec: NewRecord): SagaRecord {
-    const full = this.#log.append(rec);
-    apply(this.summary, full);
-    return full;
+  set onError(cb: (err: Error) => void) {
+    this.#onError = cb;
+  }
+
+  /** Fold now; resolves when durable. Awaiting it is optional: a failure is reported either way. */
+  append(rec: NewRecord): Promise<void> {
+    const { record, durable } = this.#log.append(rec);
+    apply(this.summary, record);
+    durable.catch((err: Error) => this.#onError(err));
+    return durable;
   }
 
   /** At a cycle boundary: shrink the file to one snapshot when it has grown large. */
-  maybeCompact(): boolean {
+  async maybeCompact(): Promise<boolean> {
     if (this.summary.open || !this.#log.needsCompaction) return false;
     const s = this.summary;
-    this.#log.compact([
+    await this.#log.compact([
       {
         t: 'snapshot',
         state: s.state,
@@ -197,7 +209,11 @@ export class SagaBook {
     return true;
   }
 
-  close(): void {
-    this.#log.close();
+  drain(): Promise<void> {
+    return this.#log.drain();
+  }
+
+  close(): Promise<void> {
+    return this.#log.close();
   }
 }

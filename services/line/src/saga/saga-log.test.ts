@@ -31,36 +31,38 @@ const intent = (
   }) as NewRecord;
 
 describe('SagaLog', () => {
-  it('appends JSON lines with increasing seq, durable before append returns, and reads them back', () => {
+  it('appends JSON lines with increasing seq, on disk when `durable` resolves, and reads them back', async () => {
     const path = tmp();
     const { log, read } = SagaLog.open(path, { wallNow });
     expect(read.records).toEqual([]);
-    log.append({ t: 'state', state: 'RUNNING', reason: 'start' });
-    log.append({ t: 'cycle', cycle: 1, bypassed: [] });
-    // On disk already (written and fdatasync'ed), without closing.
+    const a = log.append({ t: 'state', state: 'RUNNING', reason: 'start' });
+    const b = log.append({ t: 'cycle', cycle: 1, bypassed: [] });
+    expect([a.record.seq, b.record.seq]).toEqual([1, 2]);
+    await b.durable;
+    // On disk (written and fdatasync'ed, in order), without closing.
     const lines = readFileSync(path, 'utf8').trimEnd().split('\n');
     expect(lines.map((l) => JSON.parse(l))).toEqual([
       { v: 1, seq: 1, ts: wallNow(), t: 'state', state: 'RUNNING', reason: 'start' },
       { v: 1, seq: 2, ts: wallNow(), t: 'cycle', cycle: 1, bypassed: [] },
     ]);
-    log.close();
+    await log.close();
     const again = SagaLog.open(path, { wallNow });
     expect(again.read.records.map((r) => r.seq)).toEqual([1, 2]);
-    expect(again.log.append({ t: 'cycle', cycle: 2, bypassed: [] }).seq).toBe(3);
-    again.log.close();
+    expect(again.log.append({ t: 'cycle', cycle: 2, bypassed: [] }).record.seq).toBe(3);
+    await again.log.close();
   });
 
-  it('drops a torn last line (an interrupted write) and starts the next record on its own line', () => {
+  it('drops a torn last line (an interrupted write) and starts the next record on its own line', async () => {
     const path = tmp();
     const { log } = SagaLog.open(path, { wallNow });
     log.append({ t: 'cycle', cycle: 1, bypassed: [] });
-    log.close();
+    await log.close();
     appendFileSync(path, '{"v":1,"seq":2,"ts":1,"t":"inte');
     const { log: log2, read } = SagaLog.open(path, { wallNow });
     expect(read.tornTail).toBe(true);
     expect(read.records.map((r) => r.t)).toEqual(['cycle']);
     log2.append({ t: 'end', cycle: 1, outcome: 'completed', cyclesCompleted: 1, compensations: 0 });
-    log2.close();
+    await log2.close();
     const after = parseLog(readFileSync(path, 'utf8'));
     expect(after.records.map((r) => r.t)).toEqual(['cycle', 'end']);
     expect(after.corrupt).toHaveLength(1); // the torn line, now followed by a newline
@@ -75,14 +77,14 @@ describe('SagaLog', () => {
     expect(read.corrupt.map((c) => c.line)).toEqual([2, 3]);
   });
 
-  it('compacts to one snapshot at a boundary, keeping what the log says', () => {
+  it('compacts to one snapshot at a boundary, keeping what the log says', async () => {
     const path = tmp();
     const { log } = SagaLog.open(path, { wallNow, compactAfter: 6 });
     const book = new SagaBook(log, emptySummary());
     book.append({ t: 'state', state: 'RUNNING', reason: 'go' });
     book.append({ t: 'bypass', station: 'label', reason: 'axis-4 unreachable' });
     book.append({ t: 'cycle', cycle: 1, bypassed: ['label'] });
-    expect(book.maybeCompact()).toBe(false); // a cycle is open: never then
+    expect(await book.maybeCompact()).toBe(false); // a cycle is open: never then
     book.append(intent(1, 0, 'axis-1'));
     book.append({
       t: 'result',
@@ -101,8 +103,8 @@ describe('SagaLog', () => {
       cyclesCompleted: 1,
       compensations: 0,
     });
-    expect(book.maybeCompact()).toBe(true);
-    book.close();
+    expect(await book.maybeCompact()).toBe(true);
+    await book.close();
     const read = parseLog(readFileSync(path, 'utf8'));
     expect(read.records).toHaveLength(1);
     expect(read.records[0]).toMatchObject({

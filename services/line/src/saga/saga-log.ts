@@ -1,8 +1,10 @@
 /**
- * The durable saga log: a JSON-lines file, appended one record at a time with
- * write + fdatasync before `append` returns, so that a step's intent is on disk before
- * its command is published. Synchronous on purpose: the order "intent durable, then
- * publish" must not depend on the event loop, and one record is a few hundred bytes.
+ * The durable saga log: a JSON-lines file. `append` assigns the record its `seq` at
+ * once and returns a promise that resolves when the record is on disk (written and
+ * fdatasync'ed): a step's intent is awaited before its command is published. Records
+ * reach the file in `append` order; those appended while a sync is in flight are
+ * written and synced together (group commit), and the event loop is never blocked by
+ * a sync — an estop is handled while the disk works (a sync can take over 100 ms).
  *
  * Reading after a crash: a torn last line (the write that kill -9 interrupted) is
  * dropped; any other line that is not a record is skipped and counted
@@ -14,12 +16,13 @@
 import {
   closeSync,
   existsSync,
-  fdatasyncSync,
+  fdatasync,
   fsyncSync,
   mkdirSync,
   openSync,
   readFileSync,
   renameSync,
+  write,
   writeSync,
 } from 'node:fs';
 import { dirname } from 'node:path';
@@ -41,12 +44,22 @@ export interface SagaLogOptions {
   compactAfter?: number;
 }
 
+interface Waiting {
+  text: string;
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
 export class SagaLog {
   readonly path: string;
   readonly #o: SagaLogOptions;
   #fd: number;
   #seq: number;
   #count: number;
+  /** Records appended, not yet handed to the disk. */
+  #queue: Waiting[] = [];
+  #flushing: Promise<void> | undefined;
+  #failed: Error | undefined;
 
   private constructor(path: string, fd: number, lastSeq: number, count: number, o: SagaLogOptions) {
     this.path = path;
@@ -58,20 +71,18 @@ export class SagaLog {
 
   /** Open (creating it and its directory if needed) and read what is there. */
   static open(path: string, o: SagaLogOptions): { log: SagaLog; read: SagaLogRead } {
-    let read: SagaLogRead;
     try {
       mkdirSync(dirname(path), { recursive: true });
       const existed = existsSync(path);
       const text = existed ? readFileSync(path, 'utf8') : '';
-      read = parseLog(text);
+      const read = parseLog(text);
       const fd = openSync(path, 'a');
       if (!existed) fsyncDir(dirname(path));
-      const last = read.records.at(-1)?.seq ?? 0;
-      const log = new SagaLog(path, fd, last, read.records.length, o);
       // A torn tail stays in the file as garbage before the next record: end it with a
       // newline so the next record starts on its own line.
-      if (text.length > 0 && !text.endsWith('\n')) log.#write('\n');
-      return { log, read };
+      if (text.length > 0 && !text.endsWith('\n')) writeSync(fd, '\n');
+      const last = read.records.at(-1)?.seq ?? 0;
+      return { log: new SagaLog(path, fd, last, read.records.length, o), read };
     } catch (cause) {
       if (cause instanceof LineError) throw cause;
       throw new LineError('SAGA_LOG_IO', `saga log ${path}: ${(cause as Error).message}`, {
@@ -88,22 +99,36 @@ export class SagaLog {
     return this.#count >= (this.#o.compactAfter ?? 5000);
   }
 
-  /** Append one record and make it durable; returns it with v, seq and ts. */
-  append(rec: NewRecord): SagaRecord {
-    const full = {
+  /**
+   * Append one record: it gets its seq and ts now; `durable` resolves once it is on
+   * disk, and rejects with SAGA_LOG_IO if it cannot be (then every later one does too).
+   */
+  append(rec: NewRecord): { record: SagaRecord; durable: Promise<void> } {
+    const record = {
       v: SAGA_LOG_VERSION,
       seq: this.#seq + 1,
       ts: this.#o.wallNow(),
       ...rec,
     } as SagaRecord;
-    this.#write(`${JSON.stringify(full)}\n`);
-    this.#seq = full.seq;
+    this.#seq = record.seq;
     this.#count++;
-    return full;
+    const durable = new Promise<void>((resolve, reject) => {
+      if (this.#failed) return reject(this.#failed);
+      this.#queue.push({ text: `${JSON.stringify(record)}\n`, resolve, reject });
+      this.#flushing ??= this.#flush();
+    });
+    return { record, durable };
   }
 
-  /** Replace the file by `records` (a snapshot, plus an open cycle's records if any). */
-  compact(records: NewRecord[]): void {
+  /** Resolves when everything appended so far is on disk. */
+  async drain(): Promise<void> {
+    while (this.#flushing) await this.#flushing;
+    if (this.#failed) throw this.#failed;
+  }
+
+  /** Replace the file by `records` (a snapshot), once everything appended is on disk. */
+  async compact(records: NewRecord[]): Promise<void> {
+    await this.drain();
     const tmp = `${this.path}.tmp`;
     try {
       let seq = this.#seq;
@@ -132,22 +157,47 @@ export class SagaLog {
     }
   }
 
-  close(): void {
+  async close(): Promise<void> {
+    await this.drain().catch(() => {});
     if (this.#fd < 0) return;
     closeSync(this.#fd);
     this.#fd = -1;
   }
 
-  #write(text: string): void {
-    try {
-      writeSync(this.#fd, text);
-      fdatasyncSync(this.#fd);
-    } catch (cause) {
-      throw new LineError('SAGA_LOG_IO', `writing ${this.path}: ${(cause as Error).message}`, {
-        cause,
-      });
+  /** Write and sync what waits, in batches, until nothing does. */
+  async #flush(): Promise<void> {
+    while (this.#queue.length > 0) {
+      const batch = this.#queue.splice(0);
+      try {
+        await writeAll(this.#fd, batch.map((w) => w.text).join(''));
+        await new Promise<void>((res, rej) => fdatasync(this.#fd, (e) => (e ? rej(e) : res())));
+        for (const w of batch) w.resolve();
+      } catch (cause) {
+        this.#failed = new LineError(
+          'SAGA_LOG_IO',
+          `writing ${this.path}: ${(cause as Error).message}`,
+          {
+            cause,
+          },
+        );
+        for (const w of [...batch, ...this.#queue.splice(0)]) w.reject(this.#failed);
+      }
     }
+    this.#flushing = undefined;
   }
+}
+
+function writeAll(fd: number, text: string): Promise<void> {
+  const buf = Buffer.from(text, 'utf8');
+  return new Promise((resolve, reject) => {
+    const step = (offset: number) =>
+      write(fd, buf, offset, buf.length - offset, null, (err, n) => {
+        if (err) return reject(err);
+        if (offset + n < buf.length) step(offset + n);
+        else resolve();
+      });
+    step(0);
+  });
 }
 
 /** The records of a log file's text. Pure. */

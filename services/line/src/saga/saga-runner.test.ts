@@ -70,6 +70,9 @@ class ScriptedPort implements DrivePort {
   onChange() {
     return () => {};
   }
+  onState() {
+    return () => {};
+  }
   async send(driveId: string, command: Command, o: SendOptions): Promise<Final> {
     this.sent.push({ driveId, command });
     this.onSend(command);
@@ -125,6 +128,7 @@ describe('runCycle', () => {
       position: 100,
       deadline: 1_764_000_000_000 + 1000,
     });
+    await book.drain(); // results are appended without waiting for the disk
     const results = parseLog(readFileSync(path, 'utf8')).records.filter((r) => r.t === 'result');
     expect(results).toHaveLength(5);
   });
@@ -203,10 +207,12 @@ describe('runCycle', () => {
     // Crash during step 1: a2 and a3 sent, a3 answered, a2 not.
     first.port.answer = (d) => (d === 'a2' ? new Promise<Final>(() => {}) : OK);
     const dying = runCycle(first.ctx, 5, new AbortController().signal);
-    await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 200 && first.port.sent.length < 3; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     expect(ids(first.port)).toEqual(['l1-5-0-a1', 'l1-5-1-a2', 'l1-5-1-a3']);
     void dying;
-    first.book.close();
+    await first.book.close();
 
     // Restart on the same file.
     const again = setup(first.path);
@@ -237,7 +243,7 @@ describe('runCycle', () => {
   });
 
   it('reissues an absolute move whose reply was lost on the wire (TIMEOUT: outcome unknown)', async () => {
-    const { book, port, ctx } = setup();
+    const { book, port, ctx, clock } = setup();
     let lost = 1;
     port.answer = (d) =>
       d === 'a4' && lost-- > 0
@@ -248,8 +254,24 @@ describe('runCycle', () => {
           }
         : OK;
     book.append({ t: 'cycle', cycle: 9, bypassed: [] });
-    expect((await runCycle(ctx, 9, new AbortController().signal)).outcome).toBe('completed');
-    expect(ids(port)).toContain('l1-9-2-a4-r1');
+    let done = false;
+    const out = runCycle(ctx, 9, new AbortController().signal).finally(() => {
+      done = true;
+    });
+    // The re-issue waits 100 ms on the line's clock first.
+    for (let i = 0; i < 100 && !done; i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      clock.advance(20);
+    }
+    expect((await out).outcome).toBe('completed');
+    expect(ids(port)).toEqual([
+      'l1-9-0-a1',
+      'l1-9-1-a2',
+      'l1-9-1-a3',
+      'l1-9-2-a4',
+      'l1-9-2-a4-r1',
+      'l1-9-3-a1',
+    ]);
   });
 
   it('an estop cuts the cycle short without compensation', async () => {
