@@ -10,14 +10,14 @@ import { pino } from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { type RunningJournal, startJournal } from '../../services/journal/src/index.ts';
 import { parseFleet } from '../../services/runtime/src/index.ts';
-import { eventually, MOSQUITTO, startMosquitto } from '../../services/runtime/test/helpers.ts';
+import { eventually, startMosquitto } from '../../services/runtime/test/helpers.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'servofleet-journal-mosq-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 const silent = pino({ level: 'silent' });
 const N = 400;
 
-describe.skipIf(!MOSQUITTO)('two journals on Mosquitto', () => {
+describe('two journals on Mosquitto', () => {
   it('store each event once in total, both taking a share', async () => {
     const broker = await startMosquitto();
     const fleet = parseFleet(`

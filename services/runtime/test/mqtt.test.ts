@@ -16,7 +16,7 @@ import {
   reconnectDelay,
   startEmbeddedBroker,
 } from '../src/index.ts';
-import { eventually, MOSQUITTO, memoryLogger, startMosquitto } from './helpers.ts';
+import { eventually, memoryLogger, startMosquitto } from './helpers.ts';
 
 const open: MqttConnection[] = [];
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -216,7 +216,7 @@ describe('connectMqtt with a broker that cannot parse MQTT 5', () => {
   });
 });
 
-describe.skipIf(!MOSQUITTO)('connectMqtt with Mosquitto 2 (MQTT 5)', () => {
+describe('connectMqtt with Mosquitto 2 (MQTT 5)', () => {
   it('negotiates MQTT 5 and carries response topic, correlation data, user properties, expiry', async () => {
     const m = await startMosquitto();
     cleanups.push(() => m.stop());
