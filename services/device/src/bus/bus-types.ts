@@ -59,6 +59,8 @@ export interface RequestOptions {
   priority?: Lane;
   /** Wall-clock ms: not sent at all (EXPIRED) once this has passed. */
   deadlineWallMs?: number;
+  /** Once aborted, a request still waiting in the queue is dropped unsent (WITHDRAWN). */
+  signal?: AbortSignal;
 }
 
 export interface DriveStats {

@@ -335,13 +335,13 @@ export class Bus {
       if (deadline !== undefined && this.#clock.wallNow() > deadline) {
         throw new BusError('EXPIRED', `${d.id}: deadline already passed`);
       }
-      const refused = this.#refuse(d);
+      const refused = withdrawn(d, opts.signal) ?? this.#refuse(d);
       if (refused) throw refused;
       return new Promise<T>((resolve, reject) => {
         this.#scheduler.push({
           lane: opts.priority ?? 'normal',
           deadlineWallMs: deadline,
-          check: () => this.#refuse(d),
+          check: () => withdrawn(d, opts.signal) ?? this.#refuse(d),
           drop: reject,
           run: async () => {
             try {
@@ -411,4 +411,9 @@ export class Bus {
     if (t.outcome === 'rejected') d.counters.exceptions++;
     d.counters.crcErrors += t.crcErrors;
   }
+}
+
+function withdrawn(d: DriveRt, signal: AbortSignal | undefined): BusError | undefined {
+  if (!signal?.aborted) return undefined;
+  return new BusError('WITHDRAWN', `${d.id}: withdrawn before sending (${String(signal.reason)})`);
 }

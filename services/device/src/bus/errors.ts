@@ -4,7 +4,7 @@
  * one (Modbus exception code, Dynamixel status error number) and `cause` (the
  * `ProtocolError` of firmware-protocol, or the transport's error).
  *
- * What each code says about the drive: DRIVE_UNREACHABLE, EXPIRED, BUS_STOPPED,
+ * What each code says about the drive: DRIVE_UNREACHABLE, EXPIRED, WITHDRAWN, BUS_STOPPED,
  * BAD_REQUEST and UNKNOWN_DRIVE mean nothing was sent; DRIVE_REJECTED means the drive
  * answered and refused; TIMEOUT and LINK_DOWN (on a transaction in flight) mean the
  * outcome is unknown: a write may or may not have taken effect.
@@ -22,6 +22,8 @@ export const ERROR_CODES = {
     'The request reached the head of the queue after its deadline (`deadlineWallMs`): it was never sent.',
   LINK_DOWN:
     'The link is down: a write to a closed link, or the link dropped while a transaction was in flight (outcome unknown).',
+  WITHDRAWN:
+    'The request was withdrawn by its sender (a stop or quick stop ended the command it belonged to) before it reached the wire: it was never sent.',
   BUS_STOPPED: 'The bus was stopped before the request reached the wire: it was never sent.',
   BAD_REQUEST:
     "A request the drive's profile cannot encode (unknown object, read-only object, value out of range): nothing was sent; `cause` is the ProtocolError.",

@@ -7,7 +7,7 @@
 import type { Command, ContractError, Reply } from '../../../contract/src/index.ts';
 import { precheck } from './checks.ts';
 import { runCia402 } from './cia402-sequences.ts';
-import type { CommandContext } from './context.ts';
+import type { BusPort, CommandContext } from './context.ts';
 import { type RebootPort, runDynamixel } from './dynamixel-sequences.ts';
 import { type FinalStatus, type Outcome, outcomeOfError } from './outcome.ts';
 
@@ -45,6 +45,10 @@ export class CommandRunner {
   /** The motion command still waiting for its completion, if any. */
   #motion: { entry: Entry; abort: AbortController } | undefined;
   #stopped = false;
+  /** Stops and quick stops running: queued commands wait until they end. */
+  #stopping = 0;
+  /** Wall-clock ms when the last stop or quick stop ended. */
+  #lastStopAt = 0;
   /** Wall-clock ms when the last command ended (its effect may not be polled yet). */
   #lastFinishedAt = 0;
 
@@ -97,17 +101,27 @@ export class CommandRunner {
       });
       return;
     }
-    const refused = precheck(cmd, this.#o.ctx.kind, this.#o.ctx.limits, this.#o.ctx.latest());
-    if (refused && !(isStateRefusal(refused) && this.#stateMayBeStale())) {
+    const latest = this.#o.ctx.latest();
+    const refused = precheck(cmd, this.#o.ctx.kind, this.#o.ctx.limits, latest);
+    // A state that predates a stop says nothing about the drive now (a quick stop leaves
+    // it QUICK_STOP_ACTIVE): what comes after a stop is judged on a poll taken after it.
+    const afterStop =
+      !PREEMPTING.has(cmd.type) && (this.#stopping > 0 || (latest?.at ?? 0) <= this.#lastStopAt);
+    if (refused && !(isStateRefusal(refused) && (afterStop || this.#stateMayBeStale()))) {
       this.#finish(entry, refused);
       return;
     }
     // A refusal based on a poll older than the last command's end (enable, then moveTo at
     // once) is decided again on a fresh poll when the command's turn comes.
-    entry.recheck = refused !== undefined;
+    entry.recheck = refused !== undefined || afterStop;
     if (PREEMPTING.has(cmd.type)) {
-      this.#motion?.abort.abort(`interrupted by ${cmd.type} ${cmd.commandId}`);
-      void this.#execute(entry);
+      this.#preempt(`interrupted by ${cmd.type} ${cmd.commandId}`);
+      this.#stopping++;
+      void this.#execute(entry).finally(() => {
+        this.#stopping--;
+        this.#lastStopAt = this.#o.ctx.clock.wallNow();
+        this.#pump();
+      });
       return;
     }
     if (MOTION.has(cmd.type) && this.#motion && this.#running?.entry === this.#motion.entry) {
@@ -140,8 +154,24 @@ export class CommandRunner {
     this.#motion?.abort.abort('the device service is stopping');
   }
 
+  /**
+   * A stop or quick stop ends everything asked before it: the running command (in any
+   * phase: a moveTo still writing its set-point must not re-enable the drive after the
+   * quick stop) is aborted and its unsent requests are withdrawn from the bus queue; the
+   * queued commands end ABORTED without being sent.
+   */
+  #preempt(reason: string): void {
+    this.#running?.abort.abort(reason);
+    for (const e of this.#queue.splice(0)) {
+      this.#finish(e, {
+        status: 'failed',
+        error: { code: 'ABORTED', message: `${reason}: not sent` },
+      });
+    }
+  }
+
   #pump(): void {
-    if (this.#running || this.#queue.length === 0) return;
+    if (this.#running || this.#stopping > 0 || this.#queue.length === 0) return;
     const entry = this.#queue.shift()!;
     const now = this.#o.ctx.clock.wallNow();
     // Checked again when its turn comes: a command past its deadline is never executed.
@@ -163,7 +193,7 @@ export class CommandRunner {
   }
 
   async #run(entry: Entry, abort: AbortController): Promise<void> {
-    const { ctx } = this.#o;
+    const ctx = withSignal(this.#o.ctx, abort.signal);
     if (entry.recheck) {
       await ctx.waitForPoll(() => true, this.#lastFinishedAt, 1000, abort.signal);
       const refused = precheck(entry.cmd, ctx.kind, ctx.limits, ctx.latest());
@@ -227,6 +257,21 @@ export class CommandRunner {
     }
     this.#entries.set(entry.cmd.commandId, entry);
   }
+}
+
+/** `ctx` whose bus requests are withdrawn (never sent) once `signal` aborts. */
+function withSignal(ctx: RunnerOptions['ctx'], signal: AbortSignal): RunnerOptions['ctx'] {
+  const bus = ctx.bus;
+  type Opts = Parameters<BusPort['write']>[2];
+  return {
+    ...ctx,
+    bus: {
+      write: (id: string, values: [string, number][], o: Opts = {}) =>
+        bus.write(id, values, { ...o, signal }),
+      read: (id: string, names: string[], o: Opts = {}) => bus.read(id, names, { ...o, signal }),
+      ...(bus.reboot ? { reboot: (id: string) => bus.reboot!(id) } : {}),
+    },
+  };
 }
 
 function isStateRefusal(o: Outcome): boolean {

@@ -12,12 +12,12 @@ export interface BusPort {
   write(
     driveId: string,
     values: [name: string, value: number][],
-    opts?: { priority?: 'high' | 'normal'; deadlineWallMs?: number },
+    opts?: { priority?: 'high' | 'normal'; deadlineWallMs?: number; signal?: AbortSignal },
   ): Promise<void>;
   read(
     driveId: string,
     names: string[],
-    opts?: { priority?: 'high' | 'normal'; deadlineWallMs?: number },
+    opts?: { priority?: 'high' | 'normal'; deadlineWallMs?: number; signal?: AbortSignal },
   ): Promise<Record<string, number>>;
 }
 

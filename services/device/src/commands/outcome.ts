@@ -1,6 +1,6 @@
 /**
  * What a command ends in, and how bus errors map onto contract codes: nothing sent
- * (DRIVE_UNREACHABLE, EXPIRED), refused by the drive (DRIVE_REJECTED), or unknown
+ * (DRIVE_UNREACHABLE, EXPIRED, WITHDRAWN → ABORTED), refused by the drive (DRIVE_REJECTED), or unknown
  * (TIMEOUT: a write may or may not have taken effect — never reported as success).
  */
 import type { ContractError, ReplyStatus } from '../../../contract/src/index.ts';
@@ -42,6 +42,8 @@ export function outcomeOfError(err: unknown): Outcome {
         return failed('DRIVE_UNREACHABLE', err.message);
       case 'DRIVE_REJECTED':
         return failed('DRIVE_REJECTED', err.message);
+      case 'WITHDRAWN':
+        return failed('ABORTED', err.message);
       case 'BAD_REQUEST':
         return rejected('BAD_REQUEST', err.message);
       default:
