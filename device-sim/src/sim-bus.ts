@@ -13,7 +13,8 @@ export interface Slave {
   receive(bytes: Uint8Array, atMs: number): void;
 }
 
-export type Reply = (bytes: Uint8Array, delayMs: number) => void;
+/** `delayMs` after `fromMs` (the request's wire time; default now). */
+export type Reply = (bytes: Uint8Array, delayMs: number, fromMs?: number) => void;
 
 export interface BusCounters {
   requestsSeen: number;
@@ -81,15 +82,20 @@ export class SimBus {
   }
 
   /** Send a slave's reply after `delayMs` (turnaround, injected delay), through the link faults. */
-  readonly reply: Reply = (bytes, delayMs) => {
+  readonly reply: Reply = (bytes, delayMs, fromMs) => {
     const link = this.#link;
     if (!link) return;
     this.counters.repliesSent++;
     const data = disturbReply(bytes, this.faults, this.#rng);
-    this.wire.toMaster(data, delayMs, (b) => {
-      this.counters.bytesOut += b.length;
-      link.write(b);
-    });
+    this.wire.toMaster(
+      data,
+      delayMs,
+      (b) => {
+        this.counters.bytesOut += b.length;
+        link.write(b);
+      },
+      fromMs,
+    );
   };
 
   now(): number {

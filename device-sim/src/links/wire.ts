@@ -30,10 +30,10 @@ export class Wire {
   }
 
   /** Time at which `n` bytes sent now would have fully crossed the wire (and reserve it). */
-  #occupy(n: number): number {
+  #occupy(n: number, from = this.#clock.now()): number {
     const now = this.#clock.now();
     if (!this.#paced) return now;
-    const start = Math.max(now, this.#freeAt);
+    const start = Math.max(from, this.#freeAt);
     this.#freeAt = start + n * this.byteMs;
     return this.#freeAt;
   }
@@ -44,22 +44,33 @@ export class Wire {
     this.#schedule(bytes, deliver);
   }
 
-  /** Slave → master, `delayMs` after now (turnaround). */
+  /**
+   * Slave → master, `delayMs` after `fromMs` (turnaround after the request's wire time;
+   * default now). The reply takes the wire at that instant even when the timer that
+   * starts it fires late, so timer jitter does not add up over an exchange.
+   */
   toMaster(
     bytes: Uint8Array,
     delayMs: number,
     deliver: (bytes: Uint8Array, atMs: number) => void,
+    fromMs = this.#clock.now(),
   ): void {
     this.bytes.toMaster += bytes.length;
-    if (delayMs > 0) {
-      this.#clock.setTimer(delayMs, () => this.#schedule(bytes, deliver));
+    const due = fromMs + Math.max(0, delayMs);
+    const wait = due - this.#clock.now();
+    if (wait > 0) {
+      this.#clock.setTimer(wait, () => this.#schedule(bytes, deliver, due));
     } else {
-      this.#schedule(bytes, deliver);
+      this.#schedule(bytes, deliver, due);
     }
   }
 
-  #schedule(bytes: Uint8Array, deliver: (bytes: Uint8Array, atMs: number) => void): void {
-    const at = this.#occupy(bytes.length);
+  #schedule(
+    bytes: Uint8Array,
+    deliver: (bytes: Uint8Array, atMs: number) => void,
+    from?: number,
+  ): void {
+    const at = this.#occupy(bytes.length, from);
     const wait = at - this.#clock.now();
     if (wait <= 0) deliver(bytes, at);
     else this.#clock.setTimer(wait, () => deliver(bytes, at));

@@ -22,6 +22,7 @@ export class DynamixelSlave implements Slave {
   readonly #framer = new dxl.DynamixelFramer();
   readonly #units: DynamixelUnit[];
   readonly #reply: Reply;
+  #atMs: number | undefined;
   /** Requests framed (for counters). */
   requests = 0;
 
@@ -34,7 +35,9 @@ export class DynamixelSlave implements Slave {
     return this.#framer.stats;
   }
 
-  receive(bytes: Uint8Array): void {
+  /** `atMs`: when the bytes crossed the wire (status packets are timed from it). */
+  receive(bytes: Uint8Array, atMs?: number): void {
+    this.#atMs = atMs;
     for (const p of this.#framer.feed(bytes)) {
       if (p.kind !== 'instruction') continue; // another device's status packet on the bus
       this.requests++;
@@ -51,7 +54,7 @@ export class DynamixelSlave implements Slave {
     if (u.faults.noResponse) return;
     const err = error | (u.table.alert ? dxl.ALERT_BIT : 0);
     const bytes = dxl.encodeStatus({ id: u.table.id, error: err, params });
-    this.#reply(bytes, u.table.returnDelayMs * (order + 1) + u.faults.delayMs);
+    this.#reply(bytes, u.table.returnDelayMs * (order + 1) + u.faults.delayMs, this.#atMs);
   }
 
   #handle(p: dxl.InstructionPacket): void {
@@ -180,7 +183,7 @@ export class DynamixelSlave implements Slave {
     const first = this.#unit(items[0]!.id)!;
     const packet = dxl.encodeFastSyncReadStatus(items);
     const bytes = broken ? packet.subarray(0, packet.length - 2) : packet;
-    this.#reply(bytes, first.table.returnDelayMs + delay);
+    this.#reply(bytes, first.table.returnDelayMs + delay, this.#atMs);
   }
 
   #syncWrite(params: Uint8Array): void {

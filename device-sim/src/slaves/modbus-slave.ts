@@ -49,16 +49,18 @@ export class ModbusSlave implements Slave {
 
   receive(bytes: Uint8Array, atMs: number): void {
     const frames = this.#framer.feed(bytes, atMs);
-    for (const f of frames) this.#handle(f);
+    for (const f of frames) this.#handle(f, atMs);
     if (frames.length === 0) {
       // Something may be waiting for the silence that ends it (an unknown function code).
       this.#clock.setTimer(atMs + this.#gapMs + 0.01 - this.#clock.now(), () => {
-        for (const f of this.#framer.poll(this.#clock.now())) this.#handle(f);
+        const now = this.#clock.now();
+        for (const f of this.#framer.poll(now)) this.#handle(f, now);
       });
     }
   }
 
-  #handle(frame: modbus.RtuFrame<modbus.SlaveRequest>): void {
+  /** `atMs`: when the request's last byte crossed the wire. */
+  #handle(frame: modbus.RtuFrame<modbus.SlaveRequest>, atMs: number): void {
     this.requests++;
     if (frame.unit === 0) {
       // Broadcast: every unit executes writes; nobody answers (§2.1).
@@ -71,7 +73,7 @@ export class ModbusSlave implements Slave {
     // A slave knows the request has ended only after 3.5 character times of silence
     // (Modbus over serial line V1.02 §2.5.1.1), then takes its turnaround to answer.
     const turnaround = this.#gapMs + this.#opts.turnaroundMs + u.faults.delayMs;
-    this.#reply(modbus.encodeResponse(frame.unit, res), turnaround);
+    this.#reply(modbus.encodeResponse(frame.unit, res), turnaround, atMs);
   }
 
   #execute(u: ModbusUnit, pdu: modbus.SlaveRequest): modbus.ModbusResponse {
