@@ -370,19 +370,28 @@ export async function gatewaySuite(): Promise<Row[]> {
       },
     );
 
-    const ff = await cannon(`${base}/api/v1/drives/axis-4/commands`, 3, {
+    // A latency target is measured at a set load (1000 req/s, far above what a line
+    // sends to one drive): at saturation p99 is only the length of the queue the load
+    // generator keeps full. The saturated run is reported beside it.
+    const ffOpts = {
       connections: 4,
-      method: 'POST',
+      method: 'POST' as const,
       headers: { ...AUTH, 'content-type': 'application/json' },
       body: '{"type":"enable"}',
+    };
+    const ff = await cannon(`${base}/api/v1/drives/axis-4/commands`, 4, {
+      ...ffOpts,
+      overallRate: 1000,
     });
-    if (ff['5xx'] === 0) throw new Error('bench: the dead drive did not answer 503');
+    const ffMax = await cannon(`${base}/api/v1/drives/axis-4/commands`, 3, ffOpts);
+    if (ff['5xx'] === 0 || ff['2xx'] > 0)
+      throw new Error('bench: the dead drive did not answer 503');
     rows.push({
       suite: 'gateway',
-      name: 'fail-fast 503 p99 (dead drive)',
+      name: 'fail-fast 503 p99 (dead drive, 1000 req/s)',
       value: ff.latency.p99,
       unit: 'ms',
-      note: `${Math.round(ff.requests.average)} req/s, 4 connections, p50 ${ff.latency.p50} ms; target < 5 ms; load average during the suite ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
+      note: `p50 ${ff.latency.p50} ms, ${ff['5xx']} answers; at saturation (4 connections) ${Math.round(ffMax.requests.average)} req/s, p50/p99 ${ffMax.latency.p50}/${ffMax.latency.p99} ms; target < 5 ms; load average ${loadavg()[0]!.toFixed(1)} on ${cpus().length} cores`,
     });
   } finally {
     await fx.close();

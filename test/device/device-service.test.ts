@@ -84,6 +84,15 @@ describe('device service over MQTT (aedes, in-memory links)', () => {
     expect(new Set(seqs).size).toBe(seqs.length);
   });
 
+  it('its /metrics has a histogram of transaction round trips per link and outcome', async () => {
+    const text = await (await fetch(`${rig.devices[0]!.adminUrl}/metrics`)).text();
+    const count = text.match(
+      /^servofleet_bus_transaction_seconds_count\{[^}]*link="bus-a"[^}]*outcome="ok"[^}]*\} (\d+)/m,
+    );
+    expect(Number(count?.[1])).toBeGreaterThan(0);
+    expect(text).toMatch(/servofleet_bus_transaction_seconds_bucket\{[^}]*le="0.01"/);
+  });
+
   it('enable → moveTo: accepted, then completed; the state shows the target reached', async () => {
     const w = rig.watcher;
     expect(await w.command('axis-1', { commandId: 'en-1', type: 'enable' })).toMatchObject({

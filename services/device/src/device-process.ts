@@ -73,10 +73,13 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       'Breaker state: 0 closed, 0.5 half-open, 1 open',
       ['drive'],
     ),
-    latency: metrics.gauge(
-      'servofleet_bus_transaction_latency_ms',
-      'Transaction round trip, recent samples',
-      ['quantile'],
+    latency: metrics.histogram(
+      'servofleet_bus_transaction_seconds',
+      'Transaction round trip on the wire (request sent → answer or timeout), by outcome',
+      {
+        labelNames: ['link', 'outcome'],
+        buckets: [0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1],
+      },
     ),
     transactions: metrics.gauge('servofleet_bus_transactions_total', 'Transactions on the wire'),
     commands: metrics.counter('servofleet_commands_total', 'Commands by type and final result', [
@@ -101,6 +104,9 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
     ...(o.breaker ? { breaker: o.breaker } : {}),
     ...(o.latencyMs !== undefined ? { latencyMs: o.latencyMs } : {}),
   });
+  bus.onTransaction((_id, t) =>
+    m.latency.observe({ link: link.id, outcome: t.outcome }, t.ms / 1000),
+  );
 
   const mqttOf = (
     clientId: string,
@@ -187,8 +193,6 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
         m.crc.set({ drive: id }, ds.crcErrors);
         m.exceptions.set({ drive: id }, ds.exceptions);
       }
-      m.latency.set({ quantile: '0.5' }, s.latencyMs.p50);
-      m.latency.set({ quantile: '0.99' }, s.latencyMs.p99);
       m.transactions.set(s.transactions);
       return {
         ready: serviceMqtt.connected && s.linkUp,

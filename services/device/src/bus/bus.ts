@@ -53,6 +53,7 @@ export class Bus {
   #stopped = false;
   #startedAt = 0;
   readonly #onPoll = new Listeners<[driveId: string, values: Values, atWallMs: number]>();
+  readonly #onTransaction = new Listeners<[driveId: string | undefined, t: TransactionRecord]>();
   readonly #onAvailability = new Listeners<[driveId: string, a: Availability, reason: string]>();
   readonly #onBreaker = new Listeners<[driveId: string, s: BreakerState]>();
   readonly #onLink = new Listeners<[s: 'up' | 'down', reason?: string]>();
@@ -148,6 +149,11 @@ export class Bus {
   }
 
   /** Availability changes (only changes; every drive starts `unreachable` until it answers). */
+  /** Every transaction that went on the wire (`driveId` undefined for a group read). */
+  onTransaction(listener: (driveId: string | undefined, t: TransactionRecord) => void): void {
+    this.#onTransaction.add(listener);
+  }
+
   onAvailability(listener: (driveId: string, a: Availability, reason: string) => void): void {
     this.#onAvailability.add(listener);
   }
@@ -404,8 +410,10 @@ export class Bus {
 
   #observe(t: TransactionRecord): void {
     this.#transactions++;
+    const d0 = t.unit === undefined ? undefined : this.#byUnit.get(t.unit);
+    this.#onTransaction.emit(d0?.id, t);
     if (t.outcome === 'ok' || t.outcome === 'rejected') this.#latency.add(t.ms);
-    const d = t.unit === undefined ? undefined : this.#byUnit.get(t.unit);
+    const d = d0;
     if (d === undefined) return;
     if (t.outcome === 'timeout') d.counters.timeouts++;
     if (t.outcome === 'rejected') d.counters.exceptions++;
