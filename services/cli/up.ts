@@ -176,7 +176,7 @@ export async function upCommand(args: string[], io: CommandIo): Promise<number> 
 }
 
 /** What runs where, and how to watch it. */
-function describeFleet(fleet: Fleet, path: string): string[] {
+export function describeFleet(fleet: Fleet, path: string): string[] {
   const out = [`servofleet up  ${path}`];
   const b = new URL(fleet.broker.url);
   const bHost = b.hostname.replace(/^\[(.*)\]$/, '$1');
@@ -203,7 +203,9 @@ function describeFleet(fleet: Fleet, path: string): string[] {
     );
   }
   const g = fleet.gateway;
-  const gw = `http://${g.host}:${g.port}`;
+  const gw = `${g.https ? 'https' : 'http'}://${g.host}:${g.port}`;
+  // A private CA (scripts/gen-certs.sh) is what curl must be told about.
+  const curl = g.https?.ca ? `curl --cacert ${g.https.ca}` : 'curl';
   out.push(`  gateway    dashboard ${gw}/  API ${gw}/api/v1  docs ${gw}/docs`);
   const demo = g.apiKeys.filter((k) => k.name.startsWith('demo-')).map((k) => k.name);
   if (demo.length > 0) out.push(`             demo API keys (loopback only): ${demo.join(', ')}`);
@@ -213,9 +215,17 @@ function describeFleet(fleet: Fleet, path: string): string[] {
     );
   out.push(`  journal    http://${fleet.journal.host}:${fleet.journal.port}/events`);
   out.push('watch it:');
-  out.push(`  mosquitto_sub -h ${bHost} -p ${bPort} -t '${fleet.root}/#' -v`);
+  const tls = fleet.broker.tls;
+  const subTls =
+    b.protocol !== 'mqtts:'
+      ? ''
+      : (tls?.ca ? ` --cafile ${tls.ca}` : ' --capath /etc/ssl/certs') +
+        (tls?.cert && tls.key ? ` --cert ${tls.cert} --key ${tls.key}` : '');
+  out.push(`  mosquitto_sub -h ${bHost} -p ${bPort}${subTls} -t '${fleet.root}/#' -v`);
   if (sim && sim.links.length > 0 && sim.controlPort !== 0) out.push(`  curl ${simApi}/sim/drives`);
-  if (demo.length > 0) out.push(`  curl -H 'Authorization: Bearer ${demo[0]}' ${gw}/api/v1/drives`);
+  if (g.https) out.push(`  ${curl} ${gw}/healthz`);
+  if (demo.length > 0)
+    out.push(`  ${curl} -H 'Authorization: Bearer ${demo[0]}' ${gw}/api/v1/drives`);
   out.push('Ctrl-C stops everything.');
   return out;
 }

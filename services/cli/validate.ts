@@ -34,6 +34,12 @@ function describeFleet(path: string, fleet: Fleet, byName: Map<string, Profile>)
   out.push(
     `broker       ${fleet.broker.url}${fleet.broker.embedded ? ' (embedded aedes broker)' : ''}`,
   );
+  const tls = fleet.broker.tls;
+  if (tls) {
+    out.push(
+      `  TLS        CA ${tls.ca ?? "Node's"}${tls.cert ? `, client certificate ${tls.cert}` : ''}${tls.rejectUnauthorized ? '' : ', NOT CHECKING the broker certificate'}`,
+    );
+  }
   for (const link of fleet.links) {
     out.push('');
     out.push(
@@ -64,7 +70,8 @@ function describeFleet(path: string, fleet: Fleet, byName: Map<string, Profile>)
   out.push('');
   const g = fleet.gateway;
   const roles = g.apiKeys.map((k) => `${k.name} (${k.role})`).join(', ') || 'none';
-  out.push(`gateway      http://${g.host}:${g.port}  API keys: ${roles}`);
+  out.push(`gateway      ${g.https ? 'https' : 'http'}://${g.host}:${g.port}  API keys: ${roles}`);
+  if (g.https) out.push(`  HTTPS      certificate ${g.https.cert}`);
   const sim = fleet.simulator;
   if (sim) {
     out.push(

@@ -9,6 +9,7 @@
 import type { profiles } from '../../../firmware-protocol/src/index.ts';
 import { topics } from '../../contract/src/index.ts';
 import {
+  brokerConnection,
   type Clock,
   connectMqtt,
   createMetrics,
@@ -108,20 +109,12 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
     m.latency.observe({ link: link.id, outcome: t.outcome }, t.ms / 1000),
   );
 
+  // URL, credentials and TLS (its files read now: CONFIG_TLS_FILE before anything opens).
+  const broker = brokerConnection(o.fleet.broker);
   const mqttOf = (
     clientId: string,
     will: { topic: string; payload: string; qos: 1; retain: true },
-  ): MqttConnection =>
-    connectMqtt({
-      url: o.fleet.broker.url,
-      clientId,
-      will,
-      clean: true,
-      log,
-      clock,
-      ...(o.fleet.broker.username ? { username: o.fleet.broker.username } : {}),
-      ...(o.fleet.broker.password ? { password: o.fleet.broker.password } : {}),
-    });
+  ): MqttConnection => connectMqtt({ ...broker, clientId, will, clean: true, log, clock });
 
   const drives = new Map<string, DriveService>();
   for (const d of link.drives) {

@@ -24,6 +24,7 @@ import {
   type Clock,
   createMetrics,
   type Fleet,
+  type HttpsMaterial,
   type Logger,
   type Metrics,
   systemClock,
@@ -60,6 +61,8 @@ export interface GatewayDeps {
   lines?: LinePort;
   /** The journal's query API (issue 6); without it `GET /events` answers 503. */
   journal?: JournalPort;
+  /** Serve HTTPS with this certificate and key (`startGateway` reads `gateway.https`). */
+  https?: HttpsMaterial;
 }
 
 declare module 'fastify' {
@@ -87,6 +90,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   if (ring.size === 0) log.warn('no API keys in the fleet file: every /api/v1 call will be 401');
 
   const base = Fastify({
+    ...(deps.https ? { https: deps.https } : {}),
     loggerInstance: log as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes,

@@ -1,20 +1,23 @@
 /**
  * `startGateway(opts)`: the gateway process's parts in order — refuse a non-loopback
- * address while demo keys are configured, open the MQTT session (with the process's
- * last will), build the app, listen, log one line saying where. `close()` ends the
- * streams, finishes in-flight requests, says `offline` and closes the session.
+ * address while demo keys are configured, read the TLS files (`broker.tls` for an
+ * `mqtts://` broker, `gateway.https` to serve HTTPS), open the MQTT session (with the
+ * process's last will), build the app, listen, log one line saying where. `close()`
+ * ends the streams, finishes in-flight requests, says `offline` and closes the session.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { topics } from '../../contract/src/index.ts';
 import {
+  brokerConnection,
   type Clock,
   connectMqtt,
   createMetrics,
   type Fleet,
   type Logger,
   type MqttConnection,
+  readGatewayHttps,
   systemClock,
 } from '../../runtime/src/index.ts';
 import { buildApp } from './app.ts';
@@ -41,6 +44,7 @@ export interface StartGatewayOptions {
 
 export interface RunningGateway {
   readonly app: FastifyInstance;
+  /** `http://host:port`, or `https://` when the fleet file has `gateway.https`. */
   readonly url: string;
   readonly port: number;
   readonly mqtt: MqttConnection;
@@ -57,6 +61,9 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       `refusing to listen on ${host}: the demo API keys (${demo.join(', ')}) are configured; replace them in the fleet file's gateway.apiKeys, or listen on 127.0.0.1`,
     );
   }
+  // Both throw CONFIG_TLS_FILE before anything is opened.
+  const https = readGatewayHttps(o.fleet.gateway.https);
+  const broker = brokerConnection(o.fleet.broker);
   const clock = o.clock ?? systemClock;
   const instanceId =
     o.instanceId ??
@@ -65,7 +72,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
   const serviceId = `gateway-${instanceId}`;
   const metrics = createMetrics({ service: 'gateway' });
   const mqtt = connectMqtt({
-    url: o.fleet.broker.url,
+    ...broker,
     clientId: `sf-${serviceId}`,
     log: o.log,
     clock,
@@ -84,6 +91,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     clock,
     metrics,
     instanceId,
+    ...(https ? { https } : {}),
     ...(o.options ? { options: o.options } : {}),
     ...(o.lines ? { lines: o.lines } : {}),
     journal: o.journal ?? httpJournal(`http://${o.fleet.journal.host}:${o.fleet.journal.port}`),
@@ -110,7 +118,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
   }
   const addr = app.server.address();
   const bound = addr && typeof addr === 'object' ? addr.port : port;
-  const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
+  const url = `${https ? 'https' : 'http'}://${host.includes(':') ? `[${host}]` : host}:${bound}`;
   let closing: Promise<void> | undefined;
   return {
     app,

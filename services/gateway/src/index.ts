@@ -16,5 +16,7 @@ export {
   HTTP_STATUS,
 } from './errors.ts';
 export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
+export { httpJournals, journalFanOut } from './journal-fanout.ts';
+export { httpJournal } from './journal-http.ts';
 export { type GatewayOptions, GatewayOptionsSchema, parseGatewayOptions } from './options.ts';
 export type { GatewayMqtt, JournalPort, LineAction, LinePort, Relayed } from './ports.ts';

@@ -18,6 +18,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { topics } from '../../contract/src/index.ts';
 import {
+  brokerConnection,
   type Clock,
   connectMqtt,
   createMetrics,
@@ -86,6 +87,8 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
   const t = topics(o.fleet.root);
   const serviceTopic = t.service(SERVICE_ID);
   const clientId = o.clientId ?? journalClientId(o.dbPath);
+  // URL, credentials, TLS files (CONFIG_TLS_FILE before anything is opened).
+  const broker = brokerConnection(o.fleet.broker);
 
   const opened = openEventStore(o.dbPath);
   const store = o.wrapStore ? o.wrapStore(opened) : opened;
@@ -152,8 +155,7 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${bound}`;
 
   const conn = connectMqtt({
-    url: o.fleet.broker.url,
-    ...(o.fleet.broker.username !== undefined ? { username: o.fleet.broker.username } : {}),
+    ...broker,
     clientId,
     clean: false,
     sessionExpirySec: o.sessionExpirySec ?? 7 * 86_400,

@@ -17,6 +17,7 @@ import {
   topics,
 } from '../../contract/src/index.ts';
 import {
+  brokerConnection,
   type Clock,
   connectMqtt,
   createMetrics,
@@ -66,6 +67,8 @@ export function sagaLogPathOf(fleet: Fleet, lineId: string, fleetPath: string): 
 export async function startLineProcess(o: LineProcessOptions): Promise<LineProcess> {
   const clock = o.clock ?? systemClock;
   const plan = planLine(o.fleet, o.lineId);
+  // URL, credentials, TLS files (CONFIG_TLS_FILE before anything is opened).
+  const broker = brokerConnection(o.fleet.broker);
   const serviceId = `line-${plan.lineId}`;
   const log = o.log.child({ lineId: plan.lineId });
   const sagaLogPath = o.sagaLogPath ?? sagaLogPathOf(o.fleet, plan.lineId, o.fleetPath);
@@ -135,7 +138,7 @@ export async function startLineProcess(o: LineProcessOptions): Promise<LineProce
 
   const serviceTopic = t.service(serviceId);
   const mqtt = connectMqtt({
-    url: o.fleet.broker.url,
+    ...broker,
     clientId: `sf-${serviceId}`,
     will: {
       topic: serviceTopic,

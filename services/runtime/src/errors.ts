@@ -10,6 +10,8 @@ export const ERROR_CODES = {
   CONFIG_INVALID:
     'The fleet file does not match the schema or is inconsistent (duplicate ids, unknown profile, unit id clash); `issues` lists each bad field with its path.',
   CONFIG_ENV_INVALID: 'An environment override (SERVOFLEET_*) has a value that cannot be used.',
+  CONFIG_TLS_FILE:
+    'A TLS file the fleet file or an environment override names (broker.tls ca/cert/key, gateway.https cert/key/ca) cannot be read, is not PEM, or is a key that does not belong to its certificate; `issues` names each field and path.',
   MQTT_CONNECT_TIMEOUT: 'No MQTT connection was established within the time the caller allowed.',
   MQTT_CLOSED:
     'The MQTT connection was closed by its owner: publishes and subscribes after close(), and QoS 1/2 publishes still waiting for their acknowledgement when it closed, fail with this.',

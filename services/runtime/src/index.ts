@@ -6,6 +6,7 @@ export {
   type Readiness,
   startAdminServer,
 } from './admin-server.ts';
+export { type BrokerConnection, brokerConnection } from './broker-connection.ts';
 export { type Clock, ManualClock, systemClock, type TimerHandle } from './clock.ts';
 export * from './config/index.ts';
 export {
@@ -29,6 +30,7 @@ export type {
   MessageHandler,
   MqttConnection,
   MqttProtocol,
+  MqttTls,
   MqttWill,
   PublishOptions,
   PublishProperties,

@@ -39,6 +39,20 @@ export function isProtocolVersionRefusal(code: unknown): boolean {
   return code === 0x01 || code === 0x84;
 }
 
+/**
+ * Errors of the TLS layer, not of MQTT: OpenSSL's (`ERR_SSL_*`, e.g. the TLS 1.3
+ * `certificate required` alert) and Node's (`ERR_TLS_*`, e.g. a host name the
+ * certificate does not name), and certificate verification codes (RFC 5280 path
+ * validation as OpenSSL reports it: `UNABLE_TO_VERIFY_LEAF_SIGNATURE`,
+ * `SELF_SIGNED_CERT_IN_CHAIN`, `CERT_HAS_EXPIRED`, …).
+ */
+export function isTlsFailure(code: unknown): boolean {
+  return (
+    typeof code === 'string' &&
+    (/^ERR_(SSL|TLS)_/.test(code) || /CERT|UNABLE_TO_(GET|DECRYPT|DECODE|VERIFY)/.test(code))
+  );
+}
+
 /** What one connection attempt saw, as far as negotiation cares. */
 export interface AttemptOutcome {
   /** The transport (TCP/TLS) connected: the broker, not the network, ended the attempt. */

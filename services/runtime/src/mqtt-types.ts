@@ -17,11 +17,24 @@ export interface MqttWill {
   retain: boolean;
 }
 
+/** TLS for `mqtts://` and `wss://` URLs: PEM contents (`readBrokerTls` reads the fleet file's). */
+export interface MqttTls {
+  /** CA certificate(s) the broker's certificate must chain to (default: Node's CAs). */
+  ca?: string | Buffer;
+  /** Client certificate and its key, for a broker that requires one (mutual TLS). */
+  cert?: string | Buffer;
+  key?: string | Buffer;
+  /** Default true: refuse a broker whose certificate or host name does not check out. */
+  rejectUnauthorized?: boolean;
+}
+
 export interface ConnectMqttOptions {
   url: string;
   clientId: string;
   username?: string;
   password?: string;
+  /** Used when `url` is `mqtts://` or `wss://`. */
+  tls?: MqttTls;
   /** Published by the broker when this session ends without a DISCONNECT. */
   will?: MqttWill;
   /** Clean session (3.1.1) / clean start (5); default true. */

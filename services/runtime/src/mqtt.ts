@@ -9,7 +9,10 @@
  * current session speaks; use MQTT 5 features (response topic, correlation data,
  * message expiry, user properties) only when it is 5: `publish` drops `properties`
  * on 3.1.1 rather than failing. (Over WebSockets the transport gives no "connected"
- * event, so there only an explicit refusal causes the fallback.)
+ * event, so there only an explicit refusal causes the fallback.) Over TLS the transport
+ * is up once the handshake is done, and a TLS failure (certificate refused either way,
+ * including the TLS 1.3 alert a broker sends after the handshake when it wants a client
+ * certificate) is a transport failure: it never causes the fallback either.
  *
  * Reconnects: mqtt.js reconnects by itself; the period is ours: exponential from
  * `reconnect.initialMs` to `reconnect.maxMs`, with jitter (mqtt-negotiation.ts), reset
@@ -26,6 +29,7 @@
  *   They live in memory only: they are lost when the process ends, and `close()`
  *   rejects those still waiting with MQTT_CLOSED.
  */
+import { TLSSocket } from 'node:tls';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { systemClock } from './clock.ts';
 import { RuntimeError } from './errors.ts';
@@ -33,6 +37,7 @@ import {
   type AttemptOutcome,
   DEFAULT_RECONNECT,
   isProtocolVersionRefusal,
+  isTlsFailure,
   type ReconnectBackoff,
   reconnectDelay,
   shouldFallBackToV311,
@@ -88,6 +93,13 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
   };
   if (opts.username !== undefined) options.username = opts.username;
   if (opts.password !== undefined) options.password = opts.password;
+  if (opts.tls) {
+    const { ca, cert, key, rejectUnauthorized } = opts.tls;
+    if (ca !== undefined) options.ca = ca;
+    if (cert !== undefined) options.cert = cert;
+    if (key !== undefined) options.key = key;
+    options.rejectUnauthorized = rejectUnauthorized ?? true;
+  }
   if (opts.will) options.will = { ...opts.will };
   // MQTT 5 §3.1.2.11.2: without a session expiry interval the session ends with the
   // network connection, which would make clean: false meaningless.
@@ -117,7 +129,8 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     if (packet.cmd !== 'connect') return;
     const a: AttemptOutcome = { transportUp: false, connack: false, refusedVersion: false };
     attempt = a;
-    client.stream.once('connect', () => {
+    // A TLS socket emits 'connect' for TCP, before the handshake that may still fail.
+    client.stream.once(client.stream instanceof TLSSocket ? 'secureConnect' : 'connect', () => {
       a.transportUp = true;
     });
   });
@@ -127,6 +140,7 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
 
   client.on('error', (e) => {
     const err = e as Error & { code?: unknown };
+    if (isTlsFailure(err.code)) attempt.transportUp = false;
     if (client.options.protocolVersion === 5 && isProtocolVersionRefusal(err.code)) {
       attempt.refusedVersion = true;
       if (mode === 'auto') return; // the close handler falls back and says so

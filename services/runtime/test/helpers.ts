@@ -72,13 +72,25 @@ export interface MosquittoProcess {
   stop(): Promise<void>;
 }
 
+export interface MosquittoOptions {
+  /**
+   * mosquitto.conf lines after the default listener, e.g. a TLS listener. Mosquitto
+   * started as root reads some files as its own user: what they name must be readable
+   * to others (directories 755, files 644).
+   */
+  extraConfig?: string;
+}
+
 /** Mosquitto 2 on 127.0.0.1 and a free port, anonymous, no persistence. */
-export async function startMosquitto(): Promise<MosquittoProcess> {
+export async function startMosquitto(opts: MosquittoOptions = {}): Promise<MosquittoProcess> {
   if (!MOSQUITTO) throw new Error('mosquitto is not installed');
   const port = await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'servofleet-mosquitto-'));
   const conf = join(dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+  writeFileSync(
+    conf,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${opts.extraConfig ?? ''}\n`,
+  );
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   // Should the test process end without stop(), the broker must not outlive it.

@@ -106,11 +106,28 @@ export const ApiKeySchema = Type.Object(
   strict,
 );
 
+/** A file path; a relative one is taken from the fleet file's directory (`loadFleetFile`). */
+const FilePath = Type.String({ minLength: 1 });
+
+export const GatewayHttpsSchema = Type.Object(
+  {
+    /** PEM certificate (chain) the gateway presents. */
+    cert: FilePath,
+    /** PEM private key of `cert`, unencrypted. */
+    key: FilePath,
+    /** PEM CA certificates the gateway may send along to complete `cert`'s chain. */
+    ca: Type.Optional(FilePath),
+  },
+  strict,
+);
+
 export const GatewaySchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
     apiKeys: Type.Array(ApiKeySchema, { default: [] }),
+    /** Serve HTTPS instead of HTTP; `SERVOFLEET_HTTPS_CERT` / `_KEY` override the paths. */
+    https: Type.Optional(GatewayHttpsSchema),
   },
   strict,
 );
@@ -141,6 +158,20 @@ export const SimulatorSchema = Type.Object(
   strict,
 );
 
+export const BrokerTlsSchema = Type.Object(
+  {
+    /** PEM CA certificate(s) to check the broker's certificate with (default: Node's CAs). */
+    ca: Type.Optional(FilePath),
+    /** PEM client certificate, for a broker that requires one (mutual TLS); needs `key`. */
+    cert: Type.Optional(FilePath),
+    /** PEM private key of `cert`, unencrypted. */
+    key: Type.Optional(FilePath),
+    /** Refuse a broker whose certificate does not check out; false only for a throwaway test. */
+    rejectUnauthorized: Type.Boolean({ default: true }),
+  },
+  strict,
+);
+
 export const BrokerSchema = Type.Object(
   {
     url: Type.String({ pattern: '^(mqtt|mqtts|ws|wss|tcp)://', default: 'mqtt://127.0.0.1:1883' }),
@@ -150,6 +181,11 @@ export const BrokerSchema = Type.Object(
     username: Type.Optional(Type.String()),
     /** Never in the file: only from `SERVOFLEET_MQTT_PASSWORD`. */
     password: Type.Optional(Type.String()),
+    /**
+     * TLS for an `mqtts://` or `wss://` url; `SERVOFLEET_MQTT_CA`, `_CERT`, `_KEY`
+     * override the paths.
+     */
+    tls: Type.Optional(BrokerTlsSchema),
   },
   strict,
 );
@@ -176,3 +212,7 @@ export type DriveConfig = Static<typeof DriveSchema>;
 export type LineConfig = Static<typeof LineSchema>;
 export type SimulatorConfig = Static<typeof SimulatorSchema>;
 export type JournalConfig = Static<typeof JournalSchema>;
+export type BrokerConfig = Static<typeof BrokerSchema>;
+export type BrokerTlsConfig = Static<typeof BrokerTlsSchema>;
+export type GatewayConfig = Static<typeof GatewaySchema>;
+export type GatewayHttpsConfig = Static<typeof GatewayHttpsSchema>;

@@ -1,7 +1,9 @@
 /**
  * Loading the fleet file: read, parse YAML, clone, apply defaults, check against the
  * schema, check consistency (unique ids, unit ids, references), apply explicit
- * environment overrides, freeze. Parsed once at start; never mutates its input.
+ * environment overrides, resolve file paths against the fleet file's directory, check
+ * the files it names (profiles, TLS), freeze. Parsed once at start; never mutates its
+ * input.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
@@ -9,6 +11,7 @@ import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { type ConfigIssue, RuntimeError } from '../errors.ts';
 import { type Fleet, FleetSchema } from './fleet-schema.ts';
+import { checkTlsFiles } from './tls-files.ts';
 
 export const DEFAULT_FLEET_FILE = 'config/demo-fleet.yaml';
 
@@ -28,6 +31,13 @@ export interface FleetEnv {
   SERVOFLEET_SIM_PORT?: string | undefined;
   SERVOFLEET_MQTT_USERNAME?: string | undefined;
   SERVOFLEET_MQTT_PASSWORD?: string | undefined;
+  /** `broker.tls.ca`, `.cert`, `.key`; a relative path is taken from the working directory. */
+  SERVOFLEET_MQTT_CA?: string | undefined;
+  SERVOFLEET_MQTT_CERT?: string | undefined;
+  SERVOFLEET_MQTT_KEY?: string | undefined;
+  /** `gateway.https.cert`, `.key`; a relative path is taken from the working directory. */
+  SERVOFLEET_HTTPS_CERT?: string | undefined;
+  SERVOFLEET_HTTPS_KEY?: string | undefined;
 }
 
 /** Which file to load: an explicit `--config`, else `SERVOFLEET_CONFIG`, else the demo fleet. */
@@ -43,7 +53,8 @@ export function loadFleetFile(path: string, env: FleetEnv = {}): LoadedFleet {
   } catch (cause) {
     throw new RuntimeError('CONFIG_NOT_FOUND', `cannot read fleet file ${path}`, { cause });
   }
-  const fleet = parseFleet(text, path, env);
+  const fleet = checkedFleet(text, path, env);
+  resolveTlsPaths(fleet, dirname(path));
   const profilesDir = resolve(dirname(path), fleet.profilesDir);
   if (!existsSync(profilesDir)) {
     throw new RuntimeError('CONFIG_NOT_FOUND', `profiles directory ${profilesDir} does not exist`);
@@ -60,11 +71,20 @@ export function loadFleetFile(path: string, env: FleetEnv = {}): LoadedFleet {
     });
   });
   if (missing.length > 0) throw invalid(path, missing);
-  return { fleet, path, profilesDir };
+  checkTlsFiles(fleet);
+  return { fleet: deepFreeze(fleet), path, profilesDir };
 }
 
-/** Pure part of loading: YAML text → checked, frozen fleet. `source` names the text in errors. */
+/**
+ * Pure part of loading: YAML text → checked, frozen fleet. `source` names the text in
+ * errors. File paths stay as written (a relative TLS path is then read from the working
+ * directory) and the files are not read: `loadFleetFile` does both.
+ */
 export function parseFleet(text: string, source = 'fleet file', env: FleetEnv = {}): Fleet {
+  return deepFreeze(checkedFleet(text, source, env));
+}
+
+function checkedFleet(text: string, source: string, env: FleetEnv): Fleet {
   let raw: unknown;
   try {
     raw = parseYaml(text);
@@ -89,7 +109,45 @@ export function parseFleet(text: string, source = 'fleet file', env: FleetEnv = 
   }
   if (issues.length > 0) throw invalid(source, issues);
   applyEnv(fleet, env);
-  return deepFreeze(fleet);
+  const tlsIssues = checkTls(fleet);
+  if (tlsIssues.length > 0) throw invalid(source, tlsIssues);
+  return fleet;
+}
+
+/** After the environment had its say: TLS settings must fit the broker URL, certificates come with keys. */
+function checkTls(fleet: Fleet): ConfigIssue[] {
+  const issues: ConfigIssue[] = [];
+  const tls = fleet.broker.tls;
+  if (tls) {
+    if (!/^(mqtts|wss):\/\//.test(fleet.broker.url)) {
+      issues.push({
+        path: '/broker/tls',
+        message: `TLS settings (broker.tls or SERVOFLEET_MQTT_CA/_CERT/_KEY) need an mqtts:// or wss:// broker url, not ${fleet.broker.url.replace(/\/\/[^@/]*@/, '//')}`,
+      });
+    }
+    if ((tls.cert === undefined) !== (tls.key === undefined)) {
+      issues.push({
+        path: tls.cert === undefined ? '/broker/tls/cert' : '/broker/tls/key',
+        message: 'a client certificate needs its key, and a key its certificate',
+      });
+    }
+  }
+  return issues;
+}
+
+/** Relative TLS paths in the fleet file are taken from the fleet file's directory. */
+function resolveTlsPaths(fleet: Fleet, dir: string): void {
+  const at = (p: string) => (isAbsolute(p) ? p : resolve(dir, p));
+  const tls = fleet.broker.tls;
+  if (tls?.ca) tls.ca = at(tls.ca);
+  if (tls?.cert) tls.cert = at(tls.cert);
+  if (tls?.key) tls.key = at(tls.key);
+  const https = fleet.gateway.https;
+  if (https) {
+    https.cert = at(https.cert);
+    https.key = at(https.key);
+    if (https.ca) https.ca = at(https.ca);
+  }
 }
 
 function checkConsistency(fleet: Fleet): ConfigIssue[] {
@@ -172,6 +230,32 @@ function applyEnv(fleet: Fleet, env: FleetEnv): void {
     fleet.gateway.port = port('SERVOFLEET_HTTP_PORT', env.SERVOFLEET_HTTP_PORT);
   if (env.SERVOFLEET_SIM_PORT && fleet.simulator) {
     fleet.simulator.controlPort = port('SERVOFLEET_SIM_PORT', env.SERVOFLEET_SIM_PORT);
+  }
+  const ca = env.SERVOFLEET_MQTT_CA;
+  const cert = env.SERVOFLEET_MQTT_CERT;
+  const key = env.SERVOFLEET_MQTT_KEY;
+  if (ca || cert || key) {
+    fleet.broker.tls = {
+      rejectUnauthorized: true,
+      ...fleet.broker.tls,
+      ...(ca ? { ca: resolve(ca) } : {}),
+      ...(cert ? { cert: resolve(cert) } : {}),
+      ...(key ? { key: resolve(key) } : {}),
+    };
+  }
+  const httpsCert = env.SERVOFLEET_HTTPS_CERT;
+  const httpsKey = env.SERVOFLEET_HTTPS_KEY;
+  if (httpsCert || httpsKey) {
+    const https = fleet.gateway.https;
+    const c = httpsCert ? resolve(httpsCert) : https?.cert;
+    const k = httpsKey ? resolve(httpsKey) : https?.key;
+    if (c === undefined || k === undefined) {
+      throw new RuntimeError(
+        'CONFIG_ENV_INVALID',
+        `${httpsCert ? 'SERVOFLEET_HTTPS_CERT needs SERVOFLEET_HTTPS_KEY' : 'SERVOFLEET_HTTPS_KEY needs SERVOFLEET_HTTPS_CERT'} (or gateway.https in the fleet file)`,
+      );
+    }
+    fleet.gateway.https = { ...https, cert: c, key: k };
   }
 }
 
