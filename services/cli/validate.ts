@@ -72,6 +72,7 @@ function describeFleet(path: string, fleet: Fleet, byName: Map<string, Profile>)
   const roles = g.apiKeys.map((k) => `${k.name} (${k.role})`).join(', ') || 'none';
   out.push(`gateway      ${g.https ? 'https' : 'http'}://${g.host}:${g.port}  API keys: ${roles}`);
   if (g.https) out.push(`  HTTPS      certificate ${g.https.cert}`);
+  if (g.journals) out.push(`  events     history from ${g.journals.join(', ')}`);
   const sim = fleet.simulator;
   if (sim) {
     out.push(

@@ -13,7 +13,8 @@ import type { JournalProcess } from '../journal/harness.ts';
 export const DRIVES = ['axis-1', 'axis-2', 'axis-3', 'axis-4'] as const;
 const LIMITS = '{ position: [-100000, 100000], velocity: 50000, acceleration: 500000 }';
 
-export function fleetFor(brokerUrl: string): Fleet {
+/** The fleet; `journals`: the gateway's `gateway.journals`. */
+export function fleetFor(brokerUrl: string, journals?: string[]): Fleet {
   return parseFleet(`
 root: servofleet
 profilesDir: ${resolve(import.meta.dirname, '../../config/profiles')}
@@ -32,6 +33,7 @@ gateway:
 ${Object.entries(KEYS)
   .map(([role, key]) => `    - { name: ${role}-key, role: ${role}, sha256: ${sha256Hex(key)} }`)
   .join('\n')}
+${journals ? `  journals: [${journals.join(', ')}]` : ''}
 `);
 }
 

@@ -15,11 +15,12 @@
  *
  * The journals run as `servofleet journal` child processes, each with its own fleet
  * file and database (services/journal README: several journals, each with its own
- * database, split the stream) — and so each with its own MQTT client id, which is
- * derived from the database's path. The gateways run in this process, each with its own
- * instance id, port and MQTT session, and the same API keys; each relays
- * `GET /api/v1/events` to both journals (`httpJournals`). Loopback only, every wait
- * bounded.
+ * database, split the stream) and its own instance id from `SERVOFLEET_JOURNAL_INSTANCE`
+ * (client id and service id `journal-a`, `journal-b`). The gateways run in this
+ * process, each with its own instance id, port and MQTT session (client id and service
+ * id `gateway-gw-a`, `gateway-gw-b`), and the same fleet: API keys, and both journals in
+ * `gateway.journals`, whose histories each gateway merges for `GET /api/v1/events`.
+ * Loopback only, every wait bounded.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,11 +31,7 @@ import {
   type DeviceProcess,
   startDeviceProcess,
 } from '../../services/device/src/device-process.ts';
-import {
-  httpJournals,
-  type RunningGateway,
-  startGateway,
-} from '../../services/gateway/src/index.ts';
+import { type RunningGateway, startGateway } from '../../services/gateway/src/index.ts';
 import { openSse } from '../../services/gateway/test/sse-client.ts';
 import {
   eventually,
@@ -94,19 +91,27 @@ describe('scale-out: two gateways behind a load balancer, two journals, one Mosq
   beforeAll(async () => {
     broker = await startMosquitto();
     // The journals first: an event published before they subscribe is nobody's.
-    for (const name of ['journal-a', 'journal-b']) {
-      const cfg = await journalConfig(dir, broker.url, name);
-      journals.push({ cfg, proc: spawnJournal(cfg) });
+    for (const instance of ['a', 'b']) {
+      const cfg = await journalConfig(dir, broker.url, `journal-${instance}`);
+      journals.push({ cfg, proc: spawnJournal(cfg, { SERVOFLEET_JOURNAL_INSTANCE: instance }) });
     }
     for (const j of journals) await waitReady(j.cfg, j.proc, 60_000);
     // What a dashboard subscribed to every drive's events and commands sees (MQTT 5,
     // so the commands' response topics show which gateway sent each).
+    // And every service's availability.
     watcher = await Watcher.connect(
       broker.url,
-      ['servofleet/drives/+/events', 'servofleet/drives/+/commands'],
+      [
+        'servofleet/drives/+/events',
+        'servofleet/drives/+/commands',
+        'servofleet/services/+/availability',
+      ],
       5,
     );
-    const fleet = fleetFor(broker.url);
+    const fleet = fleetFor(
+      broker.url,
+      journals.map((j) => j.cfg.url),
+    );
     const link = fleet.links[0]!;
     sim = new Simulator({
       seed: 7,
@@ -138,7 +143,6 @@ describe('scale-out: two gateways behind a load balancer, two journals, one Mosq
       // other tests: allow for event-loop stalls, not only timer jitter, per transaction.
       latencyMs: 250,
     });
-    const history = httpJournals(journals.map((j) => j.cfg.url));
     for (const instanceId of ['gw-a', 'gw-b']) {
       gateways.push(
         await startGateway({
@@ -146,7 +150,6 @@ describe('scale-out: two gateways behind a load balancer, two journals, one Mosq
           log: silent,
           port: 0,
           instanceId,
-          journal: history,
           // No load shedding: on a shared two-core machine an event-loop stall of a
           // second would answer 503 OVERLOADED, which is another test's subject.
           options: { maxEventLoopDelayMs: 0 },
@@ -388,6 +391,28 @@ describe('scale-out: two gateways behind a load balancer, two journals, one Mosq
       'completed',
       'received',
     ]);
+  });
+
+  it('each journal and gateway is a service of its own, online under its instance id', async () => {
+    const services = [
+      'servofleet/services/journal-a/availability',
+      'servofleet/services/journal-b/availability',
+      'servofleet/services/gateway-gw-a/availability',
+      'servofleet/services/gateway-gw-b/availability',
+    ];
+    const status = (topic: string) => watcher!.latest(topic)?.json.status;
+    await eventually(
+      () => services.every((t) => status(t) === 'online'),
+      'both journals and both gateways online',
+      10_000,
+    );
+    // None went offline meanwhile (a replica that lost its session to another would
+    // have, by its last will), and none says it is the single `journal`.
+    const said = watcher!.messages.filter((m) => m.topic.startsWith('servofleet/services/'));
+    expect(said.filter((m) => services.includes(m.topic) && m.json.status !== 'online')).toEqual(
+      [],
+    );
+    expect(said.filter((m) => m.topic === 'servofleet/services/journal/availability')).toEqual([]);
   });
 
   it('both gateways show the same drives, in their read models and on their live streams', async () => {

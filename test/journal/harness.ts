@@ -41,9 +41,14 @@ export interface JournalProcess {
   readonly exited: Promise<number | null>;
 }
 
-export function spawnJournal(cfg: JournalConfig): JournalProcess {
+/** `servofleet journal --config FILE`, with no `SERVOFLEET_*` variables but `extraEnv`. */
+export function spawnJournal(
+  cfg: JournalConfig,
+  extraEnv: Record<string, string> = {},
+): JournalProcess {
   const env: NodeJS.ProcessEnv = { ...process.env, LOG_LEVEL: 'warn' };
   for (const k of Object.keys(env)) if (k.startsWith('SERVOFLEET_')) delete env[k];
+  Object.assign(env, extraEnv);
   const child = spawn(
     process.execPath,
     [join(root, 'bin/servofleet.js'), 'journal', '--config', cfg.config],

@@ -4,6 +4,16 @@
  * `mqtts://` broker, `gateway.https` to serve HTTPS), open the MQTT session (with the
  * process's last will), build the app, listen, log one line saying where. `close()`
  * ends the streams, finishes in-flight requests, says `offline` and closes the session.
+ *
+ * Each instance is the service `gateway-{instanceId}`: its availability (and last will)
+ * on `{root}/services/gateway-{instanceId}/availability`, under the MQTT client id
+ * `gateway-{instanceId}` — the same string, so that the Mosquitto ACL's
+ * `pattern write {root}/services/%c/availability` lets it publish its own availability
+ * and no other (services/cli/acl.ts).
+ *
+ * The event history (`GET /api/v1/events`) comes from every journal in the fleet file's
+ * `gateway.journals` (`SERVOFLEET_JOURNAL_URLS`), merged (journal-fanout.ts); by default
+ * from the one journal at `journal.host:journal.port`.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
@@ -23,7 +33,7 @@ import {
 import { buildApp } from './app.ts';
 import { isLoopbackHost, keyRing } from './auth/api-keys.ts';
 import { GatewayError } from './errors.ts';
-import { httpJournal } from './journal-http.ts';
+import { httpJournals } from './journal-fanout.ts';
 import type { GatewayOptions } from './options.ts';
 import type { JournalPort, LinePort } from './ports.ts';
 
@@ -38,7 +48,7 @@ export interface StartGatewayOptions {
   options?: Partial<GatewayOptions>;
   instanceId?: string;
   lines?: LinePort;
-  /** Default: the journal's HTTP API at the fleet file's journal.host:port. */
+  /** Default: the journals at `journalUrls(fleet)`, merged (one: a plain relay). */
   journal?: JournalPort;
 }
 
@@ -73,7 +83,8 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
   const metrics = createMetrics({ service: 'gateway' });
   const mqtt = connectMqtt({
     ...broker,
-    clientId: `sf-${serviceId}`,
+    // The service id: the ACL lets a client publish the availability of its own client id.
+    clientId: serviceId,
     log: o.log,
     clock,
     metrics,
@@ -94,7 +105,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     ...(https ? { https } : {}),
     ...(o.options ? { options: o.options } : {}),
     ...(o.lines ? { lines: o.lines } : {}),
-    journal: o.journal ?? httpJournal(`http://${o.fleet.journal.host}:${o.fleet.journal.port}`),
+    journal: o.journal ?? httpJournals(journalUrls(o.fleet)),
   });
   try {
     // Fastify's own listening line is the one startup line (one per address).
@@ -142,6 +153,17 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
       return closing;
     },
   };
+}
+
+/**
+ * The base URLs of the journals the gateway asks for the event history: the fleet file's
+ * `gateway.journals` (already checked and normalised by the loader, with
+ * `SERVOFLEET_JOURNAL_URLS` applied), else the one journal at `journal.host:journal.port`.
+ */
+export function journalUrls(fleet: Fleet): string[] {
+  if (fleet.gateway.journals) return [...fleet.gateway.journals];
+  const { host, port } = fleet.journal;
+  return [`http://${host.includes(':') ? `[${host}]` : host}:${port}`];
 }
 
 /** The host name as one topic level (letters, digits, `-`), at most 32 characters. */

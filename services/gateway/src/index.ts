@@ -15,7 +15,12 @@ export {
   type GatewayErrorCode,
   HTTP_STATUS,
 } from './errors.ts';
-export { type RunningGateway, type StartGatewayOptions, startGateway } from './gateway.ts';
+export {
+  journalUrls,
+  type RunningGateway,
+  type StartGatewayOptions,
+  startGateway,
+} from './gateway.ts';
 export { httpJournals, journalFanOut } from './journal-fanout.ts';
 export { httpJournal } from './journal-http.ts';
 export { type GatewayOptions, GatewayOptionsSchema, parseGatewayOptions } from './options.ts';

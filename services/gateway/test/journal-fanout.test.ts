@@ -1,14 +1,18 @@
 /**
  * `GET /api/v1/events` over several journals that split the stream (MQTT 5 shared
  * subscription): one merged history, paged with the gateway's own cursor, never
- * repeating or skipping an event; refusals relayed, a silent journal a 503.
+ * repeating or skipping an event; refusals relayed, a silent journal a 503. The
+ * gateway process asks the journals its fleet file lists (`gateway.journals`,
+ * `SERVOFLEET_JOURNAL_URLS`), by default the one at `journal.host:journal.port`.
  */
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseFleet, startEmbeddedBroker } from '../../runtime/src/index.ts';
 import { freePort } from '../../runtime/test/helpers.ts';
+import { startGateway } from '../src/gateway.ts';
 import { httpJournals, journalFanOut } from '../src/journal-fanout.ts';
 import type { JournalPort, Relayed } from '../src/ports.ts';
-import { type TestGateway, testGateway } from './helpers.ts';
+import { fleetYaml, KEYS, silent, type TestGateway, testGateway } from './helpers.ts';
 
 interface Ev {
   eventId: string;
@@ -221,6 +225,79 @@ describe('the event history over several journals', () => {
       expect(one.json()).toEqual({ events: [ev('e0', 1)], next: null });
     } finally {
       await up.close();
+    }
+  });
+
+  it('the gateway process asks every journal of gateway.journals, or SERVOFLEET_JOURNAL_URLS, or the one at journal.host:port', async () => {
+    // Two journals' query APIs over HTTP, each with its share of the history.
+    const asked: string[] = [];
+    const journals: FastifyInstance[] = [];
+    const urls: string[] = [];
+    for (const [name, evs] of [
+      ['a', [ev('a0', 1), ev('a1', 3)]],
+      ['b', [ev('b0', 2)]],
+    ] as const) {
+      const j = Fastify({ logger: false });
+      j.get('/events', async () => {
+        asked.push(name);
+        return { events: evs, next: null };
+      });
+      await j.listen({ host: '127.0.0.1', port: 0 });
+      journals.push(j);
+      urls.push(`http://127.0.0.1:${(j.server.address() as { port: number }).port}`);
+    }
+    const [urlA, urlB] = urls as [string, string];
+    const broker = await startEmbeddedBroker({ port: 0, log: silent });
+    /**
+     * The history through a gateway started with this `gateway.journals` (YAML, or none),
+     * other top-level fleet file text, and environment.
+     */
+    const history = async (
+      o: { journals?: string; top?: string; env?: Record<string, string> } = {},
+    ) => {
+      asked.length = 0;
+      // fleetYaml ends inside the gateway section.
+      const gateway = o.journals === undefined ? '' : `  journals: ${o.journals}\n`;
+      const fleet = parseFleet(
+        `${fleetYaml(gateway)}broker: { url: ${broker.url}, embedded: false }\n${o.top ?? ''}`,
+        'fleet',
+        o.env ?? {},
+      );
+      const gw = await startGateway({ fleet, log: silent, port: 0, instanceId: 'fanout' });
+      try {
+        const r = await fetch(`${gw.url}/api/v1/events?limit=10`, {
+          headers: { authorization: `Bearer ${KEYS.viewer}` },
+        });
+        expect(r.status).toBe(200);
+        const body = (await r.json()) as { events: Ev[] };
+        return { ids: body.events.map((e) => e.eventId), asked: [...asked].sort() };
+      } finally {
+        await gw.close();
+      }
+    };
+    try {
+      // Two in the fleet file: both asked, one history merged by ts.
+      expect(await history({ journals: `[${urlA}, ${urlB}/]` })).toEqual({
+        ids: ['a0', 'b0', 'a1'],
+        asked: ['a', 'b'],
+      });
+      // The environment replaces the file's list.
+      expect(
+        await history({
+          journals: `[${urlA}]`,
+          env: { SERVOFLEET_JOURNAL_URLS: `${urlB},${urlA}` },
+        }),
+      ).toEqual({ ids: ['a0', 'b0', 'a1'], asked: ['a', 'b'] });
+      expect(await history({ env: { SERVOFLEET_JOURNAL_URLS: urlB } })).toEqual({
+        ids: ['b0'],
+        asked: ['b'],
+      });
+      // Neither: the one journal at journal.host:journal.port, as before.
+      const top = `journal: { host: 127.0.0.1, port: ${new URL(urlA).port} }\n`;
+      expect(await history({ top })).toEqual({ ids: ['a0', 'a1'], asked: ['a'] });
+    } finally {
+      await broker.close();
+      for (const j of journals) await j.close();
     }
   });
 });

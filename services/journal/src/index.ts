@@ -5,6 +5,7 @@ export { type EventRow, MAX_EVENT_BYTES, toEventRow } from './ingest/event-row.t
 export { type AckMode, type Ingest, type IngestStats, startIngest } from './ingest/ingest.ts';
 export {
   journalClientId,
+  journalIdentity,
   type RunningJournal,
   SERVICE_ID,
   SHARE_GROUP,

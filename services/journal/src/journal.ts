@@ -2,17 +2,25 @@
  * The journal process: every drive's and line's `events` topic → SQLite, and the query
  * API over it.
  *
- * MQTT session: `clean: false` with a client id derived from the database path, so
- * the session (its subscriptions, and the events the broker queues while the journal
- * is down or has not acknowledged yet) belongs to the database that will store them.
+ * MQTT session: `clean: false`, so the session (its subscriptions, and the events the
+ * broker queues while the journal is down or has not acknowledged yet) outlives a
+ * restart. Its client id is `journal-{instance}` when the fleet file names the
+ * replica (`journal.instance`, `SERVOFLEET_JOURNAL_INSTANCE`), else derived from the
+ * database path (`sf-journal-` + a hash), so the session belongs to the database that
+ * will store its events. Replicas built from one image and config, each with its own
+ * volume at the same path, need instance ids: with the same client id they would take
+ * the session from each other, over and over.
  * On an MQTT 5 broker (Mosquitto) the subscriptions are shared,
  * `$share/servofleet-journal/{root}/drives/+/events` (MQTT 5 §4.8.2): several journals,
  * each with its own database, split the stream between them, each event going to one
  * of them. On MQTT 3.1.1 (aedes) they are plain subscriptions: every journal gets
  * every event.
  *
- * Process availability on `{root}/services/journal/availability` (retained): `online`
- * after each CONNACK, `offline` on a graceful stop, and by last will otherwise.
+ * Process availability on `{root}/services/{serviceId}/availability` (retained),
+ * `serviceId` being `journal-{instance}`, or `journal` without an instance: `online`
+ * after each CONNACK, `offline` on a graceful stop, and by last will otherwise. With an
+ * instance the client id is the service id, which is what the Mosquitto ACL's
+ * `pattern write {root}/services/%c/availability` allows (services/cli/acl.ts).
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
@@ -35,7 +43,7 @@ import { type EventStore, openEventStore } from './store/event-store.ts';
 
 /** The shared-subscription group every journal joins (MQTT 5 §4.8.2). */
 export const SHARE_GROUP = 'servofleet-journal';
-/** The journal's id in `{root}/services/{id}/availability`. */
+/** The journal's id in `{root}/services/{id}/availability` when it has no instance id. */
 export const SERVICE_ID = 'journal';
 
 export interface StartJournalOptions {
@@ -47,7 +55,13 @@ export interface StartJournalOptions {
   /** Default: the fleet file's journal.host / journal.port (0: any free port). */
   host?: string;
   port?: number;
-  /** MQTT client id; default `sf-journal-` + a hash of `dbPath`. */
+  /**
+   * This replica's id (fleet file `journal.instance`, env already applied, is the
+   * default); must match `^[A-Za-z0-9_-]{1,15}$`. Sets the client id and service id to
+   * `journal-{instance}` (`journalIdentity`).
+   */
+  instance?: string;
+  /** MQTT client id; default from `journalIdentity`. */
   clientId?: string;
   /** Default `batched` (see ingest/ingest.ts). */
   ackMode?: AckMode;
@@ -69,6 +83,8 @@ export interface RunningJournal {
   readonly ingest: Ingest;
   readonly retention: Retention;
   readonly clientId: string;
+  /** Its id in `{root}/services/{id}/availability`. */
+  readonly serviceId: string;
   /** Flush, stop acknowledging, publish offline, close MQTT, the HTTP server and the database. */
   close(): Promise<void>;
 }
@@ -78,6 +94,21 @@ export function journalClientId(dbPath: string): string {
   return `sf-journal-${createHash('sha256').update(dbPath).digest('hex').slice(0, 12)}`;
 }
 
+/**
+ * A journal's MQTT client id and service id. With an instance both are
+ * `journal-{instance}` (at most 23 characters, [MQTT-3.1.3-5]); without one, what the
+ * journal has always used — `journalClientId(dbPath)` and `journal` — so that an
+ * existing session, with the events queued in it, is picked up again.
+ */
+export function journalIdentity(
+  dbPath: string,
+  instance: string | undefined,
+): { clientId: string; serviceId: string } {
+  if (instance === undefined) return { clientId: journalClientId(dbPath), serviceId: SERVICE_ID };
+  const id = `${SERVICE_ID}-${instance}`;
+  return { clientId: id, serviceId: id };
+}
+
 export async function startJournal(o: StartJournalOptions): Promise<RunningJournal> {
   const cfg = o.fleet.journal;
   const clock = o.clock ?? systemClock;
@@ -85,8 +116,10 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
   const host = o.host ?? cfg.host;
   const port = o.port ?? cfg.port;
   const t = topics(o.fleet.root);
-  const serviceTopic = t.service(SERVICE_ID);
-  const clientId = o.clientId ?? journalClientId(o.dbPath);
+  const identity = journalIdentity(o.dbPath, o.instance ?? cfg.instance);
+  const serviceId = identity.serviceId;
+  const serviceTopic = t.service(serviceId);
+  const clientId = o.clientId ?? identity.clientId;
   // URL, credentials, TLS files (CONFIG_TLS_FILE before anything is opened).
   const broker = brokerConnection(o.fleet.broker);
 
@@ -228,9 +261,10 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
       rows: opened.rowCount(),
       broker: o.fleet.broker.url,
       clientId,
+      serviceId,
       acks: ing.mode,
     },
-    `journal on ${url} (/events, /commands/{id}, /healthz, /readyz, /metrics); database ${o.dbPath}; MQTT ${o.fleet.broker.url} as ${clientId}`,
+    `journal on ${url} (/events, /commands/{id}, /healthz, /readyz, /metrics); database ${o.dbPath}; MQTT ${o.fleet.broker.url} as ${clientId} (service ${serviceId})`,
   );
 
   return {
@@ -242,6 +276,7 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
     ingest: ing,
     retention,
     clientId,
+    serviceId,
     close() {
       closing ??= shutdown();
       return closing;

@@ -78,6 +78,14 @@ export const LineSchema = Type.Object(
   strict,
 );
 
+/**
+ * A journal replica's instance id: one MQTT topic level and part of an MQTT client id
+ * (`journal-` + at most 15 characters = 23, the client id length every MQTT 3.1.1
+ * server must accept [MQTT-3.1.3-5]); no `+`, `#` or `/`, which Mosquitto refuses in
+ * client ids that pattern ACLs substitute.
+ */
+export const JOURNAL_INSTANCE_PATTERN = '^[A-Za-z0-9_-]{1,15}$';
+
 export const JournalSchema = Type.Object(
   {
     host: Type.String({ default: '127.0.0.1' }),
@@ -85,6 +93,20 @@ export const JournalSchema = Type.Object(
     port: Type.Integer({ minimum: 0, maximum: 65535, default: 8090 }),
     /** SQLite database file, relative to the fleet file. */
     path: Type.String({ default: '.servofleet/journal.db' }),
+    /**
+     * This replica's id when several journals share the event stream
+     * (`SERVOFLEET_JOURNAL_INSTANCE` overrides). Each replica needs its own instance id
+     * and its own database: the MQTT client id and session are `journal-{instance}`, its
+     * availability `{root}/services/journal-{instance}/availability`. Without it the
+     * client id is `sf-journal-` + a hash of the database path and the service id
+     * `journal` — so replicas from one image and config, each with its own volume at the
+     * same path, would share one client id and take the session from each other. A
+     * retired instance's session must be removed from the broker (services/journal
+     * README): while it exists it keeps receiving its share of the events.
+     */
+    instance: Type.Optional(
+      Type.String({ pattern: JOURNAL_INSTANCE_PATTERN, description: 'a journal replica id' }),
+    ),
     retention: Type.Object(
       {
         days: Type.Number({ exclusiveMinimum: 0, default: 30 }),
@@ -128,6 +150,17 @@ export const GatewaySchema = Type.Object(
     apiKeys: Type.Array(ApiKeySchema, { default: [] }),
     /** Serve HTTPS instead of HTTP; `SERVOFLEET_HTTPS_CERT` / `_KEY` override the paths. */
     https: Type.Optional(GatewayHttpsSchema),
+    /**
+     * Base URLs of every journal's query API (`http://journal-a:8090`), when several
+     * journals share the event stream: the gateway asks each and merges their histories.
+     * Default: the one journal at `http://{journal.host}:{journal.port}`.
+     * `SERVOFLEET_JOURNAL_URLS` (comma-separated) overrides.
+     */
+    journals: Type.Optional(
+      Type.Array(Type.String({ pattern: '^https?://', description: 'a journal base URL' }), {
+        minItems: 1,
+      }),
+    ),
   },
   strict,
 );

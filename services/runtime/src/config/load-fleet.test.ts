@@ -124,6 +124,86 @@ lines:
     );
   });
 
+  it('gateway.journals: checked http(s) base URLs, trailing slashes dropped; absent by default', () => {
+    expect(parseFleet(MINIMAL).gateway.journals).toBeUndefined();
+    const two = parseFleet(
+      `${MINIMAL}gateway:\n  journals: [http://journal-a:8090/, "https://J-B.example:8443/api/journal"]\n`,
+    );
+    expect(two.gateway.journals).toEqual([
+      'http://journal-a:8090',
+      'https://j-b.example:8443/api/journal',
+    ]);
+    const bad = issuesOf(() =>
+      parseFleet(
+        `${MINIMAL}gateway:\n  journals: [http://a:8090, "http://", "http://u:p@b:8090", "http://c:8090/?x=1", "http://a:8090/"]\n`,
+      ),
+    );
+    expect(bad.code).toBe('CONFIG_INVALID');
+    expect(bad.paths).toEqual([
+      '/gateway/journals/1',
+      '/gateway/journals/2',
+      '/gateway/journals/3',
+      '/gateway/journals/4',
+    ]);
+    expect(bad.message).toContain('credentials');
+    expect(bad.message).toContain('query or fragment');
+    expect(bad.message).toContain('listed twice');
+    for (const journals of ['[]', '[ftp://a:21]', '[journal-a:8090]']) {
+      const r = issuesOf(() => parseFleet(`${MINIMAL}gateway:\n  journals: ${journals}\n`));
+      expect(r.code, journals).toBe('CONFIG_INVALID');
+      expect(r.paths[0], journals).toMatch(/^\/gateway\/journals/);
+    }
+  });
+
+  it('SERVOFLEET_JOURNAL_URLS replaces gateway.journals; a bad entry is CONFIG_ENV_INVALID naming it', () => {
+    const file = `${MINIMAL}gateway:\n  journals: [http://from-file:8090]\n`;
+    const fleet = parseFleet(file, 'f', {
+      SERVOFLEET_JOURNAL_URLS: 'http://journal-a:8090, https://journal-b:8443/',
+    });
+    expect(fleet.gateway.journals).toEqual(['http://journal-a:8090', 'https://journal-b:8443']);
+    expect(
+      parseFleet(MINIMAL, 'f', { SERVOFLEET_JOURNAL_URLS: 'http://j:1' }).gateway.journals,
+    ).toEqual(['http://j:1']);
+    // Empty: not set.
+    expect(parseFleet(file, 'f', { SERVOFLEET_JOURNAL_URLS: '' }).gateway.journals).toEqual([
+      'http://from-file:8090',
+    ]);
+    const cases: [string, string][] = [
+      [
+        'http://a:8090,journal-b:8090',
+        'entry 2: "journal-b:8090" is not an http:// or https:// URL',
+      ],
+      ['http://a:8090,', 'entry 2: not a URL: ""'],
+      ['mqtt://a:1883', 'entry 1: "mqtt://a:1883" is not an http:// or https:// URL'],
+      ['http://a:8090,http://A:8090/', 'entry 2: http://a:8090 is listed twice (also entry 1)'],
+    ];
+    for (const [value, says] of cases) {
+      const r = issuesOf(() => parseFleet(MINIMAL, 'f', { SERVOFLEET_JOURNAL_URLS: value }));
+      expect(r.code, value).toBe('CONFIG_ENV_INVALID');
+      expect(r.message, value).toContain('SERVOFLEET_JOURNAL_URLS');
+      expect(r.message, value).toContain(says);
+    }
+  });
+
+  it('journal.instance and SERVOFLEET_JOURNAL_INSTANCE: safe for a client id and a topic level', () => {
+    expect(parseFleet(MINIMAL).journal.instance).toBeUndefined();
+    const withFile = `${MINIMAL}journal:\n  instance: replica_1\n`;
+    expect(parseFleet(withFile).journal.instance).toBe('replica_1');
+    expect(parseFleet(withFile, 'f', { SERVOFLEET_JOURNAL_INSTANCE: 'b-2' }).journal.instance).toBe(
+      'b-2',
+    );
+    for (const bad of ['a/b', 'a+', '#', 'x y', 'sixteen-chars-xx', '""']) {
+      const r = issuesOf(() => parseFleet(`${MINIMAL}journal:\n  instance: ${bad}\n`));
+      expect(r.code, bad).toBe('CONFIG_INVALID');
+      expect(r.paths, bad).toEqual(['/journal/instance']);
+    }
+    for (const bad of ['a/b', 'a+', 'sixteen-chars-xx', 'é']) {
+      const r = issuesOf(() => parseFleet(MINIMAL, 'f', { SERVOFLEET_JOURNAL_INSTANCE: bad }));
+      expect(r.code, bad).toBe('CONFIG_ENV_INVALID');
+      expect(r.message, bad).toContain(`SERVOFLEET_JOURNAL_INSTANCE must be 1–15 letters`);
+    }
+  });
+
   it('finds the file from --config, then SERVOFLEET_CONFIG, then the demo fleet', () => {
     expect(resolveFleetPath('a.yaml', { SERVOFLEET_CONFIG: 'b.yaml' }, '/w')).toBe('/w/a.yaml');
     expect(resolveFleetPath(undefined, { SERVOFLEET_CONFIG: '/b.yaml' }, '/w')).toBe('/b.yaml');

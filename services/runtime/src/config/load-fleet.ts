@@ -10,7 +10,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { parse as parseYaml } from 'yaml';
 import { type ConfigIssue, RuntimeError } from '../errors.ts';
-import { type Fleet, FleetSchema } from './fleet-schema.ts';
+import { type Fleet, FleetSchema, JOURNAL_INSTANCE_PATTERN } from './fleet-schema.ts';
 import { checkTlsFiles } from './tls-files.ts';
 
 export const DEFAULT_FLEET_FILE = 'config/demo-fleet.yaml';
@@ -38,6 +38,10 @@ export interface FleetEnv {
   /** `gateway.https.cert`, `.key`; a relative path is taken from the working directory. */
   SERVOFLEET_HTTPS_CERT?: string | undefined;
   SERVOFLEET_HTTPS_KEY?: string | undefined;
+  /** `gateway.journals`: comma-separated http(s) base URLs of every journal. */
+  SERVOFLEET_JOURNAL_URLS?: string | undefined;
+  /** `journal.instance`: this journal replica's id. */
+  SERVOFLEET_JOURNAL_INSTANCE?: string | undefined;
 }
 
 /** Which file to load: an explicit `--config`, else `SERVOFLEET_CONFIG`, else the demo fleet. */
@@ -101,6 +105,11 @@ function checkedFleet(text: string, source: string, env: FleetEnv): Fleet {
   if (schemaIssues.length > 0) throw invalid(source, dedupe(schemaIssues));
   const fleet = candidate as Fleet;
   const issues = checkConsistency(fleet);
+  if (fleet.gateway.journals) {
+    const journals = journalUrls(fleet.gateway.journals, '/gateway/journals');
+    fleet.gateway.journals = journals.urls;
+    issues.push(...journals.issues);
+  }
   if (fleet.broker.password !== undefined) {
     issues.push({
       path: '/broker/password',
@@ -243,6 +252,26 @@ function applyEnv(fleet: Fleet, env: FleetEnv): void {
       ...(key ? { key: resolve(key) } : {}),
     };
   }
+  if (env.SERVOFLEET_JOURNAL_URLS) {
+    const { urls, issues } = journalUrls(env.SERVOFLEET_JOURNAL_URLS.split(','), '');
+    if (issues.length > 0) {
+      throw new RuntimeError(
+        'CONFIG_ENV_INVALID',
+        `SERVOFLEET_JOURNAL_URLS must be comma-separated http(s) base URLs of the journals: ${issues.map((i) => `entry ${Number(i.path.slice(1)) + 1}: ${i.message}`).join('; ')}`,
+      );
+    }
+    fleet.gateway.journals = urls;
+  }
+  const instance = env.SERVOFLEET_JOURNAL_INSTANCE;
+  if (instance) {
+    if (!new RegExp(JOURNAL_INSTANCE_PATTERN).test(instance)) {
+      throw new RuntimeError(
+        'CONFIG_ENV_INVALID',
+        `SERVOFLEET_JOURNAL_INSTANCE must be 1–15 letters, digits, "_" or "-", got ${JSON.stringify(instance)}`,
+      );
+    }
+    fleet.journal.instance = instance;
+  }
   const httpsCert = env.SERVOFLEET_HTTPS_CERT;
   const httpsKey = env.SERVOFLEET_HTTPS_KEY;
   if (httpsCert || httpsKey) {
@@ -257,6 +286,57 @@ function applyEnv(fleet: Fleet, env: FleetEnv): void {
     }
     fleet.gateway.https = { ...https, cert: c, key: k };
   }
+}
+
+/**
+ * A journal's base URL as the gateway uses it (`{base}/events?…`): http or https, a
+ * host, no credentials (fetch refuses them), no query or fragment; the path without its
+ * trailing `/`. Or `{ error }` saying why not.
+ */
+function journalBaseUrl(text: string): string | { error: string } {
+  let u: URL;
+  try {
+    u = new URL(text);
+  } catch {
+    return { error: `not a URL: ${JSON.stringify(text)}` };
+  }
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') {
+    return { error: `${JSON.stringify(text)} is not an http:// or https:// URL` };
+  }
+  if (!u.hostname) return { error: `${JSON.stringify(text)} has no host` };
+  if (u.username || u.password) {
+    return { error: `${JSON.stringify(text)} has credentials, which the gateway cannot send` };
+  }
+  if (u.search || u.hash || text.includes('?') || text.includes('#')) {
+    return { error: `${JSON.stringify(text)} has a query or fragment; give the base URL only` };
+  }
+  return `${u.protocol}//${u.host}${u.pathname.replace(/\/+$/, '')}`;
+}
+
+/**
+ * The journals' base URLs (surrounding spaces dropped), and an issue for each entry that
+ * is not one or is listed twice (the gateway would merge that journal's events twice).
+ */
+function journalUrls(
+  texts: readonly string[],
+  at: string,
+): { urls: string[]; issues: ConfigIssue[] } {
+  const issues: ConfigIssue[] = [];
+  const seen = new Map<string, number>();
+  texts.forEach((text, i) => {
+    const u = journalBaseUrl(text.trim());
+    if (typeof u !== 'string') {
+      issues.push({ path: `${at}/${i}`, message: u.error });
+    } else if (seen.has(u)) {
+      issues.push({
+        path: `${at}/${i}`,
+        message: `${u} is listed twice (also entry ${seen.get(u)! + 1}): its events would be merged twice`,
+      });
+    } else {
+      seen.set(u, i);
+    }
+  });
+  return { urls: [...seen.keys()], issues };
 }
 
 function port(name: string, value: string): number {
