@@ -51,8 +51,44 @@ const benchSuites = () => {
   expect(pkg.scripts.bench).toBeDefined();
 };
 
+const tlsTest = readFileSync(resolve(root, 'test/deploy/tls.test.ts'), 'utf8');
+/** test/deploy/tls.test.ts runs a TLS command of the README (temp paths, free ports). */
+const inTlsTest =
+  (...fragments: string[]) =>
+  () => {
+    for (const f of fragments) expect(tlsTest).toContain(f);
+  };
+
 /** README commands no test runs as written, and why. Keep it short. */
 const ALLOWED: Allowed[] = [
+  {
+    command: 'scripts/gen-certs.sh',
+    reason: 'test/deploy/tls.test.ts runs it into a temp directory, twice (the second keeps)',
+    proof: inTlsTest("join(ROOT, 'scripts/gen-certs.sh')", 'execFileSync(GEN_CERTS'),
+  },
+  {
+    command:
+      'SERVOFLEET_MQTT_URL=mqtts://127.0.0.1:8883 SERVOFLEET_MQTT_CA=config/certs/ca.crt SERVOFLEET_HTTPS_CERT=config/certs/server.crt SERVOFLEET_HTTPS_KEY=config/certs/server.key node bin/servofleet.js gateway',
+    reason:
+      'test/deploy/tls.test.ts spawns `servofleet gateway` with exactly these variables ' +
+      '(temp certificate paths, a Mosquitto TLS listener on a free port)',
+    proof: inTlsTest(
+      'SERVOFLEET_MQTT_URL',
+      'SERVOFLEET_MQTT_CA',
+      'SERVOFLEET_HTTPS_CERT',
+      'SERVOFLEET_HTTPS_KEY',
+    ),
+  },
+  {
+    command: 'curl --cacert config/certs/ca.crt https://127.0.0.1:8080/healthz',
+    reason: 'test/deploy/tls.test.ts runs curl --cacert against the HTTPS gateway',
+    proof: inTlsTest("'--cacert'", '/healthz'),
+  },
+  {
+    command: "mosquitto_sub -h 127.0.0.1 -p 8883 --cafile config/certs/ca.crt -t 'servofleet/#' -v",
+    reason: 'test/deploy/tls.test.ts runs mosquitto_sub --cafile against the TLS listener',
+    proof: inTlsTest("'--cafile'"),
+  },
   {
     command: 'npm install && npm start',
     reason:
