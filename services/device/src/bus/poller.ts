@@ -5,7 +5,7 @@
  * is left out (the bus probes it on its own schedule), so a dead unit costs the
  * others nothing.
  */
-import type { profiles } from '../../../../firmware-protocol/src/index.ts';
+import { dynamixel, type profiles } from '../../../../firmware-protocol/src/index.ts';
 import type { Clock } from '../../../runtime/src/clock.ts';
 import type { DriveRt } from './bus-types.ts';
 import type { DriveAccess, Values } from './drive-access.ts';
@@ -119,11 +119,17 @@ export class Poller {
     }
   }
 
-  /** Dynamixel drives of the same profile and rate share one group read (e-manual §Sync Read). */
+  /**
+   * Dynamixel drives of the same profile and rate share one group read (e-manual §Sync
+   * Read); with Fast Sync Read, only as many as its one combined status packet can carry.
+   */
   #groupDynamixel(): void {
     for (const d of this.#drives) {
       const g = this.#groups.find(
-        (x) => x.drives[0]!.profile === d.profile && x.periodMs === d.counters.periodMs,
+        (x) =>
+          x.drives[0]!.profile === d.profile &&
+          x.periodMs === d.counters.periodMs &&
+          (!x.fast || x.drives.length < fastGroupLimit(x.blocks)),
       );
       if (g) g.drives.push(d);
       else {
@@ -182,4 +188,15 @@ export class Poller {
     // is found by its own breaker and does not blind the others.
     for (const d of fallback.reverse()) this.pushPoll(d, true);
   }
+}
+
+/**
+ * Servos one Fast Sync Read may ask: its combined status packet has LEN = n × (4 + L)
+ * (error, ID, data and CRC per servo; e-manual §Fast Sync Read), and a packet longer
+ * than the framer's limit (DynamixelSDK's 1024) is dropped — every servo would then fall
+ * back to a read of its own each cycle. A tenth is kept back for byte stuffing.
+ */
+export function fastGroupLimit(blocks: readonly profiles.ReadBlock[]): number {
+  const l = Math.max(1, ...blocks.map((b) => b.quantity));
+  return Math.max(1, Math.floor(dynamixel.DEFAULT_MAX_PACKET_LENGTH / ((4 + l) * 1.1)));
 }

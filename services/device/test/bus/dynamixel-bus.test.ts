@@ -1,6 +1,21 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { Simulator } from '../../../../device-sim/src/index.ts';
 import { dynamixel } from '../../../../firmware-protocol/src/index.ts';
-import { dxlDrives, pollsIn, rigBus, runFor, runUntil, settle, simRig, XM } from './harness.ts';
+import { Bus } from '../../src/bus/index.ts';
+import { pollBlocks } from '../../src/bus/poll-plan.ts';
+import { fastGroupLimit } from '../../src/bus/poller.ts';
+import {
+  dxlDrives,
+  pollsIn,
+  rigBus,
+  runFor,
+  runUntil,
+  settle,
+  simRig,
+  TestClock,
+  WireSpy,
+  XM,
+} from './harness.ts';
 
 const I = dynamixel.Instruction;
 const stops: (() => Promise<unknown>)[] = [];
@@ -147,4 +162,47 @@ describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () =>
       });
     }
   }
+});
+
+describe('Fast Sync Read on a long bus', () => {
+  it('24 servos: groups small enough for the status packet limit, no servo falls back to its own read', async () => {
+    const clock = new TestClock(0);
+    const ids = Array.from({ length: 24 }, (_, i) => i + 1);
+    const sim = new Simulator({
+      clock,
+      seed: 3,
+      links: [
+        {
+          id: 'bus-b',
+          protocol: 'dynamixel2',
+          baud: 1_000_000,
+          listen: 'memory://bus-b',
+          drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM })),
+        },
+      ],
+    });
+    const rig = { clock, sim };
+    const spy = new WireSpy(clock);
+    const bus = new Bus({
+      linkId: 'bus-b',
+      protocol: 'dynamixel2',
+      baud: 1_000_000,
+      drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM, pollHz: 10 })),
+      link: async () => spy.wrap(sim.connect('bus-b')),
+      clock,
+    });
+    const polls = new Map<string, number>();
+    bus.onPoll((id) => polls.set(id, (polls.get(id) ?? 0) + 1));
+    stops.push(() => settle(rig, bus.stop()));
+    bus.start();
+    await runFor(rig, 1000);
+    const sent = spy.dxlInstructions();
+    const fast = sent.filter((p) => p.instruction === I.FastSyncRead);
+    // params: address (2), length (2), then one byte per ID
+    const sizes = fast.map((p) => p.params.length - 4);
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(fastGroupLimit(pollBlocks(XM, 0.01)));
+    expect(new Set(fast.flatMap((p) => [...p.params.subarray(4)]))).toEqual(new Set(ids));
+    expect(sent.filter((p) => p.instruction === I.Read)).toEqual([]);
+    for (const u of ids) expect(polls.get(`dxl-${u}`)).toBeGreaterThanOrEqual(9); // 10 Hz, 1 s
+  });
 });
