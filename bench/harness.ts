@@ -4,7 +4,7 @@
  * description. Benchmarks only; tests never assert on timings.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { arch, cpus, release, totalmem, type } from 'node:os';
 import { resolve } from 'node:path';
 
 export interface Row {
@@ -50,6 +50,7 @@ export function machine() {
     cpu: c[0]?.model ?? 'unknown',
     cores: c.length,
     memGiB: Math.round(totalmem() / 2 ** 30),
+    os: `${type()} ${release()} ${arch()}`,
     date: new Date().toISOString(),
   };
 }

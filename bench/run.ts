@@ -1,9 +1,14 @@
 /**
  * `npm run bench [-- SUITE...]`: run benchmark suites (all by default), print one
- * table, write bench/results/SUITE.json with the machine's description.
+ * table, write bench/results/SUITE.json with the machine's description; a run of every
+ * suite also writes bench/results.json: the machine, how long each suite took, and
+ * every row. A suite that fails is reported and the others still run (exit code 1).
  */
 
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { deviceSuite } from './device.bench.ts';
+import { fleetSuite } from './fleet.bench.ts';
 import { gatewaySuite } from './gateway.bench.ts';
 import { machine, printTable, type Row, writeResults } from './harness.ts';
 import { journalSuite } from './journal.bench.ts';
@@ -18,6 +23,7 @@ const SUITES: Record<string, () => Promise<Row[]>> = {
   gateway: gatewaySuite,
   line: lineSuite,
   journal: journalSuite,
+  fleet: fleetSuite,
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
@@ -32,10 +38,37 @@ const names = asked.length > 0 ? asked : Object.keys(SUITES);
 const m = machine();
 console.log(`servofleet benchmarks on ${m.cpu} (${m.cores} cores), node ${m.node}\n`);
 const all: Row[] = [];
+const seconds: Record<string, number> = {};
+const failed: string[] = [];
+const start = performance.now();
 for (const name of names) {
-  const rows = await SUITES[name]!();
-  writeResults(name, rows);
-  all.push(...rows);
+  const t = performance.now();
+  try {
+    const rows = await SUITES[name]!();
+    writeResults(name, rows);
+    all.push(...rows);
+  } catch (err) {
+    failed.push(name);
+    console.error(`suite ${name} failed:`, err);
+  }
+  seconds[name] = Math.round((performance.now() - t) / 100) / 10;
+  console.error(`suite ${name}: ${seconds[name]} s`);
 }
+const total = Math.round((performance.now() - start) / 100) / 10;
 printTable(all);
-console.log(`\nresults written to bench/results/{${names.join(',')}}.json`);
+const written = names.filter((n) => !failed.includes(n));
+console.log(`\nresults written to bench/results/{${written.join(',')}}.json`);
+if (asked.length === 0) {
+  const file = resolve(import.meta.dirname, 'results.json');
+  const out = { machine: m, seconds: { ...seconds, total }, failed, rows: all };
+  writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
+  console.log('and every row to bench/results.json');
+}
+console.log(
+  `took ${total} s (${Object.entries(seconds)
+    .map(([k, v]) => `${k} ${v}`)
+    .join(', ')})`,
+);
+if (failed.length > 0) console.error(`failed: ${failed.join(', ')}`);
+// A suite that failed may have left a handle open: do not wait for it.
+process.exit(failed.length > 0 ? 1 : 0);

@@ -42,7 +42,12 @@ export class ApiError extends Error {
     message: string,
     o: { path?: string; headers?: Record<string, string>; extra?: Record<string, unknown> } = {},
   ) {
+    // An answer to the client, not a fault of ours: no stack trace to capture (it was
+    // the largest cost of a fail-fast 503).
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
     super(message);
+    Error.stackTraceLimit = limit;
     this.name = 'ApiError';
     this.statusCode = statusCode;
     this.code = code;

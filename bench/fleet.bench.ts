@@ -1,0 +1,306 @@
+/**
+ * `npm run bench -- fleet`: the whole stack on this machine, N simulated drives
+ * (N = 10, 50, 100, 200, 500) polled at 20 Hz, each service its own OS process started
+ * the way a user starts it (`node bin/servofleet.js sim|device|gateway|journal
+ * --config FILE`, with a fleet file generated for N in a temp directory, and Mosquitto
+ * as in production; the embedded aedes broker when Mosquitto is not installed), on
+ * 127.0.0.1 with free ports:
+ *
+ * - the simulator serves the drives on unpaced raw-TCP serial links, one
+ *   `servofleet device --link` process per link: by default links of 50 Dynamixel 2.0
+ *   servos at 1 Mbaud (one sync read per link per poll), or with BENCH_FLEET_BUS=modbus
+ *   links of 10 Modbus RTU sf-servo drives (one transaction per drive per poll: an
+ *   unpaced link carries ~250–300 transactions/s because the bus keeps the 1.75 ms
+ *   Modbus silence between frames, so 10 drives a link at 20 Hz; N = 500 is then 50
+ *   device processes);
+ * - every drive is enabled and set moving (over MQTT, as a controller would command it,
+ *   a few drives of a link at a time), so that its state changes at every poll and its
+ *   device service publishes a state message at every poll besides the telemetry: the
+ *   worst case for the state path (a drive standing still publishes state only when
+ *   something changes);
+ * - after a warm-up, a measuring window: CPU time of every process from /proc
+ *   (utime + stime over `getconf CLK_TCK`), its peak RSS (VmRSS, sampled each second),
+ *   successful polls/s (the device processes' own counts on /readyz), state messages/s
+ *   seen by a subscriber on `{root}/drives/+/state` (QoS 0, in this process), the
+ *   PUBLISH packets/s Mosquitto delivered ($SYS), and the state latency: the bus voltage
+ *   of a drive is stepped in the simulator through its control API (`POST /sim/faults`
+ *   bus-voltage +5 V, then `DELETE`), at a random phase of the poll period, and the time
+ *   to the first state message showing it at the subscriber is measured, as
+ *   device.bench.ts measures it in one process (there a fault is raised in the
+ *   simulator in-process). Across processes the simulator is reached over HTTP, so each
+ *   sample also holds that request's way in: its round trip is reported beside it.
+ *
+ * Reported per N: CPU % of one core per kind of service (device processes summed), the
+ * stack without the simulator (which stands in for the hardware) and with it, and what
+ * that is per state message; RSS; state messages/s; state latency p99. Then how the cost
+ * grows with N: CPU per drive and per 1000 state messages/s, and RSS per drive, at 500
+ * against 50, with a straight-line fit over the sizes where the stack kept up with 20 Hz.
+ * Also how much else the machine was doing meanwhile (other users' load skews a
+ * 2-core machine).
+ *
+ * Knobs (environment): BENCH_FLEET_SIZES=50,500 to run some sizes only;
+ * BENCH_FLEET_BUS=modbus (see above); BENCH_FLEET_BROKER=embedded for aedes instead of
+ * Mosquitto; BENCH_FLEET_CPU_PROF=DIR to run the device and gateway processes under
+ * `node --cpu-prof` and print their top self-time functions over the measuring window
+ * (this slows them: not for the table). About 30–60 s for each N, most of it starting
+ * the processes.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { summariseProfiles } from './cpu-profile.ts';
+import { type Observer, observe, pollCount, probeLatency, setInMotion } from './fleet-client.ts';
+import { layout, mosquittoConf, writeFleetFiles } from './fleet-layout.ts';
+import { growthRows, type Measured, rowsOf } from './fleet-report.ts';
+import type { Row } from './harness.ts';
+import { cpuSeconds, machineCpu, rssBytes, type Service, ServiceGroup } from './processes.ts';
+
+const CLI = resolve(import.meta.dirname, '../bin/servofleet.js');
+const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin/mosquitto'].find(
+  (p) => existsSync(p),
+);
+const SIZES = (process.env.BENCH_FLEET_SIZES ?? '10,50,100,200,500')
+  .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+const WARMUP_MS = 5000;
+const MEASURE_MS = 10_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function waitFor(
+  what: string,
+  ok: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  group?: ServiceGroup,
+) {
+  const deadline = performance.now() + timeoutMs;
+  while (!(await ok())) {
+    group?.checkAlive();
+    if (performance.now() > deadline) throw new Error(`bench: timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+async function httpOk(url: string): Promise<boolean> {
+  try {
+    const r = await fetch(url, { signal: AbortSignal.timeout(1000) });
+    return r.ok;
+  } catch {
+    return false;
+  }
+}
+
+async function runFleet(
+  n: number,
+  useMosquitto: boolean,
+  profDir: string | undefined,
+): Promise<Measured> {
+  const l = await layout(n);
+  const dir = mkdtempSync(join(tmpdir(), `sf-bench-fleet-${n}-`));
+  const file = writeFleetFiles(dir, l);
+  const group = new ServiceGroup(() => rmSync(dir, { recursive: true, force: true }));
+  const env = { ...process.env, LOG_LEVEL: 'warn', SERVOFLEET_CONFIG: file };
+  const node = (kind: string, label: string, args: string[], prof = false) =>
+    group.start(
+      kind,
+      label,
+      process.execPath,
+      [
+        ...(prof && profDir
+          ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${n}-${label.replace(/\s+/g, '-')}`)}`]
+          : []),
+        CLI,
+        ...args,
+        '--config',
+        file,
+      ],
+      env,
+    );
+  let o: Observer | undefined;
+  const t00 = performance.now();
+  try {
+    const url = `mqtt://127.0.0.1:${l.mqttPort}`;
+    if (useMosquitto) {
+      writeFileSync(join(dir, 'mosquitto.conf'), mosquittoConf(l.mqttPort));
+      group.start('broker', 'mosquitto', MOSQUITTO!, ['-c', join(dir, 'mosquitto.conf')], env);
+    } else {
+      node('broker', 'broker', ['broker']);
+    }
+    // Everything that listens first, together (the gateway and the journal retry the
+    // broker until it is up), so that no listening port is taken by one of the device
+    // processes' hundreds of outgoing connections; then a device process per link.
+    node('sim', 'sim', ['sim']);
+    node('gateway', 'gateway', ['gateway'], true);
+    node('journal', 'journal', ['journal']);
+    await waitFor('the broker', () => portOpen(l.mqttPort), 20_000, group);
+    o = await observe(url);
+    const obs = o;
+    for (const [what, port] of [
+      ['simulator', l.simPort],
+      ['gateway', l.gatewayPort],
+      ['journal', l.journalPort],
+    ] as const) {
+      await waitFor(`the ${what}`, () => httpOk(`http://127.0.0.1:${port}/healthz`), 60_000, group);
+    }
+    for (const k of l.links) node('device', `device ${k.id}`, ['device', '--link', k.id], true);
+    await waitFor(`state from all ${n} drives`, () => obs.seen.size >= n, 30_000 + 200 * n, group);
+    for (const port of [l.gatewayPort, l.journalPort]) {
+      await waitFor(
+        `:${port}/readyz`,
+        () => httpOk(`http://127.0.0.1:${port}/readyz`),
+        30_000,
+        group,
+      );
+    }
+    const started = performance.now();
+    const motion = await setInMotion(obs, l.links);
+    const phases = `start ${((started - t00) / 1000).toFixed(0)} s, motion ${((performance.now() - started) / 1000).toFixed(0)} s`;
+    await sleep(WARMUP_MS);
+    group.checkAlive();
+
+    // Polls counted just outside the window (asking ten busy processes takes a while).
+    const p0 = await pollCount(l);
+    const tp0 = performance.now();
+    const services = group.services;
+    const c0 = services.map((s) => cpuSeconds(s.pid));
+    const bench0 = process.cpuUsage();
+    const m0 = machineCpu();
+    const s0 = obs.stateCount;
+    const sys0 = new Map(obs.sys);
+    const t0 = performance.now();
+    const hr0 = process.hrtime.bigint();
+    const peak = new Map<Service, number>();
+    const sampleRss = () => {
+      for (const s of services) peak.set(s, Math.max(peak.get(s) ?? 0, rssBytes(s.pid)));
+    };
+    sampleRss();
+    const rssTimer = setInterval(sampleRss, 1000);
+    const probe = await probeLatency(obs, l, t0 + MEASURE_MS);
+    const wait = t0 + MEASURE_MS - performance.now();
+    if (wait > 0) await sleep(wait);
+    clearInterval(rssTimer);
+    sampleRss();
+    const dt = (performance.now() - t0) / 1000;
+    const hr1 = process.hrtime.bigint();
+    const c1 = services.map((s) => cpuSeconds(s.pid));
+    const m1 = machineCpu();
+    const bench = process.cpuUsage(bench0);
+    const stateRate = (obs.stateCount - s0) / dt;
+    const tp1 = performance.now();
+    const p1 = await pollCount(l);
+    const pollRate =
+      p0 !== undefined && p1 !== undefined ? ((p1 - p0) * 1000) / (tp1 - tp0) : undefined;
+    group.checkAlive();
+
+    const cpu = new Map<string, number>();
+    const rss = new Map<string, number>();
+    services.forEach((s, i) => {
+      cpu.set(s.kind, (cpu.get(s.kind) ?? 0) + ((c1[i]! - c0[i]!) / dt) * 100);
+      rss.set(s.kind, (rss.get(s.kind) ?? 0) + (peak.get(s) ?? 0));
+    });
+    const benchCpu = ((bench.user + bench.system) / 1e6 / dt) * 100;
+    const stackCpu = [...cpu.values()].reduce((a, b) => a + b, 0);
+    const otherCpu = Math.max(0, ((m1.busy - m0.busy) / dt) * 100 - stackCpu - benchCpu);
+    const rate = (key: string) => {
+      const a = sys0.get(key);
+      const b = obs.sys.get(key);
+      // $SYS is published once a second: the rate over whole updates.
+      return a !== undefined && b !== undefined ? (b - a) / dt : undefined;
+    };
+
+    const moving = obs.moving.size;
+    const measured: Measured = {
+      n,
+      links: l.links.length,
+      broker: useMosquitto ? `Mosquitto ${mosquittoVersion()}` : 'embedded aedes',
+      cpu,
+      rss,
+      benchCpu,
+      otherCpu,
+      stateRate,
+      pollRate,
+      delivered: rate('$SYS/broker/publish/messages/sent'),
+      moving,
+      motion,
+      phases,
+      probe,
+      profiles: [],
+    };
+    await o.client.endAsync(true);
+    o = undefined;
+    await group.stop();
+    if (profDir) measured.profiles = profileSummaries(profDir, n, hr0, hr1);
+    return measured;
+  } finally {
+    await o?.client.endAsync(true).catch(() => {});
+    await group.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((res) => {
+    const s = createConnection({ host: '127.0.0.1', port });
+    s.once('connect', () => {
+      s.destroy();
+      res(true);
+    });
+    s.once('error', () => res(false));
+  });
+}
+
+function mosquittoVersion(): string {
+  try {
+    const out = execFileSync(MOSQUITTO!, ['-h'], { encoding: 'utf8' });
+    return /version (\S+)/.exec(out)?.[1] ?? '';
+  } catch (err) {
+    // mosquitto -h exits 3 after printing its usage
+    const out = String((err as { stdout?: unknown }).stdout ?? '');
+    return /version (\S+)/.exec(out)?.[1] ?? '';
+  }
+}
+
+/** Top self-time functions over the window, per kind of profiled process (summed). */
+function profileSummaries(profDir: string, n: number, from: bigint, to: bigint): string[] {
+  const byKind = new Map<string, string[]>();
+  for (const sub of readdirSync(profDir).filter((d) => d.startsWith(`${n}-`))) {
+    const kind = sub.slice(String(n).length + 1).split('-')[0]!;
+    for (const f of readdirSync(join(profDir, sub)).filter((x) => x.endsWith('.cpuprofile'))) {
+      byKind.set(kind, [...(byKind.get(kind) ?? []), join(profDir, sub, f)]);
+    }
+  }
+  return [...byKind].map(([kind, files]) => {
+    const s = summariseProfiles(files, Number(from / 1000n), Number(to / 1000n), 20);
+    const procs = new Set(files.map((f) => f.split('/').at(-2))).size;
+    return `${kind} (${procs} process${procs > 1 ? 'es' : ''}, ${join(profDir, `${n}-${kind}*`)}):\n${s.text}`;
+  });
+}
+
+export async function fleetSuite(): Promise<Row[]> {
+  const useMosquitto = MOSQUITTO !== undefined && process.env.BENCH_FLEET_BROKER !== 'embedded';
+  const profDir = process.env.BENCH_FLEET_CPU_PROF
+    ? resolve(process.env.BENCH_FLEET_CPU_PROF)
+    : undefined;
+  if (profDir) mkdirSync(profDir, { recursive: true });
+  const all: Measured[] = [];
+  for (const n of SIZES) {
+    const t = performance.now();
+    let m: Measured;
+    try {
+      m = await runFleet(n, useMosquitto, profDir);
+    } catch (err) {
+      // A port taken by another program between choosing it and listening, a process
+      // starved at start on a busy machine: once more, then the error stands.
+      console.error(`fleet: ${n} drives failed, trying once more: ${(err as Error).message}`);
+      m = await runFleet(n, useMosquitto, profDir);
+    }
+    all.push(m);
+    console.error(
+      `fleet: ${n} drives measured in ${((performance.now() - t) / 1000).toFixed(0)} s (${m.phases})`,
+    );
+    for (const p of m.profiles) console.log(`\nCPU profile, ${n} drives, ${p}`);
+  }
+  return [...all.flatMap(rowsOf), ...growthRows(all)];
+}
