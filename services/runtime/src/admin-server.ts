@@ -43,7 +43,12 @@ export interface AdminServer {
 
 export function buildAdminApp(deps: AdminDeps): FastifyInstance {
   const app = Fastify({ logger: false });
+  adminRoutes(app, deps);
+  return app;
+}
 
+/** The three admin routes on `app` (a service whose own API serves them too: the journal). */
+export function adminRoutes(app: FastifyInstance, deps: AdminDeps): void {
   app.get('/healthz', async () => ({ status: 'ok' }));
 
   app.get('/readyz', async (_req, reply) => {
@@ -64,8 +69,6 @@ export function buildAdminApp(deps: AdminDeps): FastifyInstance {
     const text = await deps.registry.metrics();
     return reply.header('content-type', deps.registry.contentType).send(text);
   });
-
-  return app;
 }
 
 export async function startAdminServer(opts: AdminServerOptions): Promise<AdminServer> {

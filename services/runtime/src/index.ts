@@ -2,6 +2,7 @@ export {
   type AdminDeps,
   type AdminServer,
   type AdminServerOptions,
+  adminRoutes,
   buildAdminApp,
   type Readiness,
   startAdminServer,

@@ -19,7 +19,12 @@
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
 import { type ErrorCode, REPLY_STATUSES } from '../../../contract/src/index.ts';
-import type { Logger, Readiness, Registry } from '../../../runtime/src/index.ts';
+import {
+  adminRoutes,
+  type Logger,
+  type Readiness,
+  type Registry,
+} from '../../../runtime/src/index.ts';
 import type { CommandEvent, EventStore } from '../store/event-store.ts';
 import {
   CommandParamsSchema,
@@ -112,23 +117,10 @@ export function buildApp(deps: AppDeps): FastifyInstance {
     return json(reply, `${text},"events":[${history.map((e) => e.json).join(',')}]}`);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-  app.get('/readyz', async (_req, reply) => {
-    let r: Readiness;
-    try {
-      r = await deps.readiness();
-    } catch (err) {
-      deps.log?.warn({ err }, 'readiness check failed');
-      const message = err instanceof Error ? err.message : String(err);
-      return reply.status(503).send({ status: 'not ready', error: { message } });
-    }
-    return reply
-      .status(r.ready ? 200 : 503)
-      .send({ status: r.ready ? 'ready' : 'not ready', details: r.details ?? {} });
-  });
-  app.get('/metrics', async (_req, reply) => {
-    const text = await deps.registry.metrics();
-    return reply.header('content-type', deps.registry.contentType).send(text);
+  adminRoutes(base, {
+    registry: deps.registry,
+    readiness: deps.readiness,
+    ...(deps.log ? { log: deps.log } : {}),
   });
 
   return base;
