@@ -9,6 +9,7 @@
 import type { profiles } from '../../../firmware-protocol/src/index.ts';
 import { topics } from '../../contract/src/index.ts';
 import {
+  announceOffline,
   brokerConnection,
   type Clock,
   connectMqtt,
@@ -217,15 +218,7 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       stopping ??= (async () => {
         await Promise.all([...drives.values()].map((d) => d.stop()));
         await bus.stop();
-        if (serviceMqtt.connected) {
-          await serviceMqtt
-            .publishJson(
-              serviceTopic,
-              { status: 'offline', ts: clock.wallNow(), reason: 'shutdown' },
-              { qos: 1, retain: true },
-            )
-            .catch(() => {});
-        }
+        await announceOffline(serviceMqtt, serviceTopic, clock);
         await serviceMqtt.close();
         await admin.close();
       })();

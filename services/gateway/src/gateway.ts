@@ -20,6 +20,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { topics } from '../../contract/src/index.ts';
 import {
+  announceOffline,
   brokerConnection,
   type Clock,
   connectMqtt,
@@ -139,15 +140,7 @@ export async function startGateway(o: StartGatewayOptions): Promise<RunningGatew
     close() {
       closing ??= (async () => {
         await app.close();
-        if (mqtt.connected) {
-          await mqtt
-            .publishJson(
-              t.service(serviceId),
-              { status: 'offline', ts: clock.wallNow(), reason: 'shutdown' },
-              { qos: 1, retain: true },
-            )
-            .catch(() => {});
-        }
+        await announceOffline(mqtt, t.service(serviceId), clock);
         await mqtt.close({ timeoutMs: 2000 });
       })();
       return closing;

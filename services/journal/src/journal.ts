@@ -26,6 +26,7 @@ import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { topics } from '../../contract/src/index.ts';
 import {
+  announceOffline,
   brokerConnection,
   type Clock,
   connectMqtt,
@@ -241,15 +242,7 @@ export async function startJournal(o: StartJournalOptions): Promise<RunningJourn
     await retention.stop();
     await app.close();
     ing.stop();
-    if (conn.connected) {
-      await conn
-        .publishJson(
-          serviceTopic,
-          { status: 'offline', ts: clock.wallNow(), reason: 'shutdown' },
-          { qos: 1, retain: true },
-        )
-        .catch(() => {});
-    }
+    await announceOffline(conn, serviceTopic, clock);
     await conn.close({ timeoutMs: 2000 });
     opened.close();
   }

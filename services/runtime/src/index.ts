@@ -19,7 +19,7 @@ export type { ConfigIssue, RuntimeErrorCode } from './errors.ts';
 export { ERROR_CODES, RuntimeError } from './errors.ts';
 export { createLogger, type Logger } from './logger.ts';
 export { createMetrics, type Metrics, type MetricsOptions, type Registry } from './metrics.ts';
-export { connectMqtt } from './mqtt.ts';
+export { announceOffline, connectMqtt } from './mqtt.ts';
 export {
   DEFAULT_RECONNECT,
   type ReconnectBackoff,

@@ -31,7 +31,7 @@
  */
 import { TLSSocket } from 'node:tls';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
-import { systemClock } from './clock.ts';
+import { type Clock, systemClock } from './clock.ts';
 import { RuntimeError } from './errors.ts';
 import {
   type AttemptOutcome,
@@ -51,6 +51,26 @@ import type {
 
 interface Pending {
   reject(err: Error): void;
+}
+
+/**
+ * A graceful shutdown's last word on an availability topic: `offline` with reason
+ * `shutdown` (QoS 1, retained), while still connected — the last will covers a crash.
+ * A failure to send changes nothing about stopping.
+ */
+export async function announceOffline(
+  conn: MqttConnection,
+  topic: string,
+  clock: Pick<Clock, 'wallNow'>,
+): Promise<void> {
+  if (!conn.connected) return;
+  await conn
+    .publishJson(
+      topic,
+      { status: 'offline', ts: clock.wallNow(), reason: 'shutdown' },
+      { qos: 1, retain: true },
+    )
+    .catch(() => {});
 }
 
 export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {

@@ -21,7 +21,12 @@ import {
   type Reply,
   type Topics,
 } from '../../../contract/src/index.ts';
-import type { Clock, Logger, MqttConnection } from '../../../runtime/src/index.ts';
+import {
+  announceOffline,
+  type Clock,
+  type Logger,
+  type MqttConnection,
+} from '../../../runtime/src/index.ts';
 import { type CommandPhase, CommandRunner } from '../commands/command-runner.ts';
 import type { BusPort, Limits, Poll } from '../commands/context.ts';
 import type { RebootPort } from '../commands/dynamixel-sequences.ts';
@@ -211,15 +216,7 @@ export class DriveService {
     const mqtt = this.#mqtt;
     if (!mqtt) return;
     this.#availability = 'offline';
-    if (mqtt.connected) {
-      await mqtt
-        .publishJson(
-          this.#o.topics.drive(this.id, 'availability'),
-          { status: 'offline', ts: this.#o.clock.wallNow(), reason: 'shutdown' },
-          { qos: 1, retain: true },
-        )
-        .catch(() => {});
-    }
+    await announceOffline(mqtt, this.#o.topics.drive(this.id, 'availability'), this.#o.clock);
     await mqtt.close({ timeoutMs: 2000 });
   }
 
