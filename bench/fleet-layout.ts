@@ -150,6 +150,7 @@ export function mosquittoConf(port: number): string {
   return `listener ${port} 127.0.0.1
 allow_anonymous true
 persistence false
+set_tcp_nodelay true
 max_queued_messages 100000
 sys_interval 1
 log_dest none

@@ -45,7 +45,8 @@ export async function startEmbeddedBroker(opts: EmbeddedBrokerOptions): Promise<
   });
 
   const sockets = new Set<Socket>();
-  const server = createServer((socket) => {
+  // No Nagle: a small publish must not wait for the client's delayed ACK.
+  const server = createServer({ noDelay: true }, (socket) => {
     sockets.add(socket);
     socket.once('close', () => sockets.delete(socket));
     aedes.handle(socket);

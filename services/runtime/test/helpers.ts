@@ -89,7 +89,7 @@ export async function startMosquitto(opts: MosquittoOptions = {}): Promise<Mosqu
   const conf = join(dir, 'mosquitto.conf');
   writeFileSync(
     conf,
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\n${opts.extraConfig ?? ''}\n`,
+    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nset_tcp_nodelay true\n${opts.extraConfig ?? ''}\n`,
   );
   const child: ChildProcess = spawn(MOSQUITTO, ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
