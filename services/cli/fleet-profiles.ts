@@ -43,6 +43,11 @@ export function loadFleetWithProfiles(
           path: at,
           message: `profile ${d.profile} speaks ${p.protocol} but link ${link.id} is ${link.protocol}`,
         });
+      } else if (d.watchHz !== undefined && p.watch === undefined) {
+        issues.push({
+          path: `/links/${li}/drives/${di}/watchHz`,
+          message: `profile ${d.profile} has no watch objects to read`,
+        });
       }
     });
   });

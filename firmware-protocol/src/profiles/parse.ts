@@ -157,6 +157,13 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
       issues.push({ path: `/poll/${i}`, message: `names no object of this profile: ${name}` });
     }
   });
+  (p.watch ?? []).forEach((name, i) => {
+    if (!(name in p.objects)) {
+      issues.push({ path: `/watch/${i}`, message: `names no object of this profile: ${name}` });
+    } else if (p.poll && !p.poll.includes(name)) {
+      issues.push({ path: `/watch/${i}`, message: `${name} is not polled: add it to poll` });
+    }
+  });
   spans.sort((a, b) => a.start - b.start || a.name.localeCompare(b.name));
   for (let i = 1; i < spans.length; i++) {
     const prev = spans[i - 1]!;

@@ -16,6 +16,9 @@
  * fastSyncRead: true             # dynamixel2 only, optional: the model answers 0x8A
  * poll: [statusword, …]          # optional: the objects a device service reads each
  *                                #   poll (default: every object)
+ * watch: [statusword]            # optional: a few objects whose change means the state
+ *                                #   changed; a drive with `watchHz` reads them in idle
+ *                                #   bus time and polls at once when they differ
  * objects:                       # at least one; name → object
  *   temperature: { address: 0x0015, type: i16, access: r, scale: 0.1, unit: degC }
  * ```
@@ -85,6 +88,17 @@ export const DriveProfileSchema = Type.Object(
      */
     poll: Type.Optional(
       Type.Array(Type.String({ pattern: OBJECT_NAME_PATTERN }), { uniqueItems: true }),
+    ),
+    /**
+     * A few poll objects whose change means the drive's state changed (the statusword):
+     * read between polls in idle bus time by a drive configured with `watchHz`, which
+     * is polled at once when they differ from its last poll.
+     */
+    watch: Type.Optional(
+      Type.Array(Type.String({ pattern: OBJECT_NAME_PATTERN }), {
+        uniqueItems: true,
+        minItems: 1,
+      }),
     ),
     objects: Type.Record(Type.String({ pattern: OBJECT_NAME_PATTERN }), ProfileObjectSchema, {
       additionalProperties: false,

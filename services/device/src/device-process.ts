@@ -70,6 +70,16 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       'Modbus exceptions / Dynamixel status errors',
       ['drive'],
     ),
+    watches: metrics.gauge(
+      'servofleet_drive_watch_reads_total',
+      'Watch reads in idle bus time (drives with watchHz)',
+      ['drive'],
+    ),
+    watchPolls: metrics.gauge(
+      'servofleet_drive_watch_polls_total',
+      'Polls a watch read triggered (a watched object had changed)',
+      ['drive'],
+    ),
     breaker: metrics.gauge(
       'servofleet_drive_breaker_open',
       'Breaker state: 0 closed, 0.5 half-open, 1 open',
@@ -100,6 +110,7 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       unit: d.unit,
       profile: o.profiles.get(d.profile)!,
       pollHz: d.pollHz,
+      watchHz: d.watchHz,
     })),
     link: o.link ?? link.transport,
     clock,
@@ -186,6 +197,10 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
         m.timeouts.set({ drive: id }, ds.timeouts);
         m.crc.set({ drive: id }, ds.crcErrors);
         m.exceptions.set({ drive: id }, ds.exceptions);
+        if (ds.watches > 0) {
+          m.watches.set({ drive: id }, ds.watches);
+          m.watchPolls.set({ drive: id }, ds.watchPolls);
+        }
       }
       m.transactions.set(s.transactions);
       return {

@@ -18,6 +18,13 @@ export interface BusDrive {
   unit: number;
   profile: profiles.DriveProfile;
   pollHz: number;
+  /**
+   * Reads the profile's `watch` objects up to this often when the bus has nothing else
+   * to send, and polls the drive at once when they differ from its last poll: a state
+   * change is seen within a few ms of idle bus instead of up to a poll period. Off when
+   * absent. Needs a profile with `watch`.
+   */
+  watchHz?: number | undefined;
 }
 
 /** Where the bytes go: a transport URL, a function that opens a link, or a ReconnectingLink. */
@@ -70,6 +77,9 @@ export interface DriveStats {
   timeouts: number;
   crcErrors: number;
   exceptions: number;
+  /** Watch reads sent, and the polls they triggered (a watched object had changed). */
+  watches: number;
+  watchPolls: number;
   breaker: BreakerState;
   availability: Availability;
 }
@@ -92,4 +102,16 @@ export interface DriveRt extends DriveRef {
   availability: Availability;
   pollQueued: boolean;
   probeTimer: TimerHandle | undefined;
+  /** The watch plan (`watchHz` set): what to read and how often at most. */
+  readonly watch: DriveWatch | undefined;
+  /** The values of the last successful poll. */
+  lastPoll: Readonly<Record<string, number>> | undefined;
+  /** When (clock ms) the watched objects were last read, by a poll or a watch read. */
+  sampledAt: number;
+}
+
+export interface DriveWatch {
+  readonly names: readonly string[];
+  readonly blocks: readonly profiles.ReadBlock[];
+  readonly periodMs: number;
 }

@@ -21,6 +21,7 @@ import type {
   BusStats,
   DriveRt,
   DriveStats,
+  DriveWatch,
   RequestOptions,
 } from './bus-types.ts';
 import type { DriveAccess, Values } from './drive-access.ts';
@@ -89,7 +90,9 @@ export class Bus {
       clock,
       clock === systemClock ? (fn) => setImmediate(fn) : undefined,
     );
-    this.#scheduler = new Scheduler(clock, guard);
+    // In idle bus time the poller may fill in a watch read (drives with `watchHz`).
+    const watching = opts.drives.some((d) => d.watchHz !== undefined);
+    this.#scheduler = new Scheduler(clock, guard, watching ? () => this.#poller.idle() : undefined);
     const master: MasterOptions = {
       clock,
       line,
@@ -223,6 +226,8 @@ export class Bus {
         timeouts: c.timeouts,
         crcErrors: c.crcErrors,
         exceptions: c.exceptions,
+        watches: c.watches,
+        watchPolls: c.watchPolls,
         breaker: d.breaker.state,
         availability: d.availability,
       };
@@ -251,6 +256,17 @@ export class Bus {
       throw bad(`unit ${spec.unit} outside ${minUnit}–${maxUnit}`);
     }
     if (!(spec.pollHz > 0) || !Number.isFinite(spec.pollHz)) throw bad('pollHz must be > 0');
+    let watch: DriveWatch | undefined;
+    if (spec.watchHz !== undefined) {
+      if (!(spec.watchHz > 0) || !Number.isFinite(spec.watchHz)) throw bad('watchHz must be > 0');
+      const names = spec.profile.watch;
+      if (names === undefined) throw bad(`profile ${spec.profile.name} has no watch objects`);
+      watch = {
+        names,
+        blocks: pollBlocks(spec.profile, charMs(line), names),
+        periodMs: 1000 / spec.watchHz,
+      };
+    }
     const d: DriveRt = {
       id: spec.id,
       unit: spec.unit,
@@ -261,6 +277,9 @@ export class Bus {
       availability: 'unreachable',
       pollQueued: false,
       probeTimer: undefined,
+      watch,
+      lastPoll: undefined,
+      sampledAt: Number.NEGATIVE_INFINITY,
     };
     this.#drives.set(d.id, d);
     this.#byUnit.set(d.unit, d);
@@ -275,7 +294,10 @@ export class Bus {
   }
 
   #deliver(d: DriveRt, values: Values): void {
-    d.counters.poll(this.#clock.now());
+    const now = this.#clock.now();
+    d.counters.poll(now);
+    d.lastPoll = values;
+    d.sampledAt = now;
     this.#answered(d);
     this.#onPoll.emit(d.id, values, this.#clock.wallNow());
   }

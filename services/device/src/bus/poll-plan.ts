@@ -17,12 +17,16 @@ export function pollNames(profile: profiles.DriveProfile): string[] {
 }
 
 /** `charMs`: one character on this line, ms (sizes the Dynamixel hole allowance). */
-export function pollBlocks(profile: profiles.DriveProfile, charMs: number): profiles.ReadBlock[] {
-  if (profile.protocol !== 'dynamixel2') return profiles.planReads(profile, pollNames(profile));
+export function pollBlocks(
+  profile: profiles.DriveProfile,
+  charMs: number,
+  names: readonly string[] = pollNames(profile),
+): profiles.ReadBlock[] {
+  if (profile.protocol !== 'dynamixel2') return profiles.planReads(profile, names);
   // ROBOTIS e-manual §Read: a Read is 14 bytes, its status 11 + data (rounded to 25)
   const maxGap = Math.min(
     profiles.DYNAMIXEL_MAX_READ_BYTES,
     25 + Math.ceil(profile.turnaroundMs / charMs),
   );
-  return profiles.planReads(profile, pollNames(profile), { maxGap });
+  return profiles.planReads(profile, names, { maxGap });
 }

@@ -4,6 +4,14 @@
  * read together with one group read per cycle. A drive whose breaker is not closed
  * is left out (the bus probes it on its own schedule), so a dead unit costs the
  * others nothing.
+ *
+ * Watch reads (drives with `watchHz`): when the wire is idle, the poller reads the
+ * profile's `watch` objects (the statusword: one register) of the watched drive whose
+ * last sample is oldest, at most `watchHz` times a second per drive, and polls the drive
+ * at once, at the front of the queue, when they differ from its last poll. A state
+ * change is then seen a few ms after it happens instead of up to a poll period later,
+ * and state messages still come from whole polls only. Watch reads use only wire time
+ * nothing else wants; they cost the drive's CPU and the device service's.
  */
 import { dynamixel, type profiles } from '../../../../firmware-protocol/src/index.ts';
 import type { Clock } from '../../../runtime/src/clock.ts';
@@ -11,7 +19,7 @@ import type { DriveRt } from './bus-types.ts';
 import type { DriveAccess, Values } from './drive-access.ts';
 import type { DynamixelAccess } from './dynamixel-access.ts';
 import { BusError, isBusError } from './errors.ts';
-import type { Scheduler } from './scheduler.ts';
+import type { Job, Scheduler } from './scheduler.ts';
 import { Ticker } from './ticker.ts';
 
 /** What the poller needs from its bus. */
@@ -43,6 +51,8 @@ export class Poller {
   readonly #host: PollerHost;
   readonly #groups: DxlGroup[] = [];
   readonly #tickers: Ticker[] = [];
+  readonly #watched: readonly DriveRt[];
+  #watchCursor = 0;
 
   constructor(
     clock: Clock,
@@ -58,7 +68,58 @@ export class Poller {
     this.#dxl = dxl;
     this.#drives = drives;
     this.#host = host;
+    this.#watched = drives.filter((d) => d.watch !== undefined);
     if (dxl) this.#groupDynamixel();
+  }
+
+  /**
+   * The scheduler's idle filler: a watch read of the watched drive due longest, ms
+   * until one falls due, or undefined (link down, nothing watched and able to answer).
+   */
+  idle(): Job | number | undefined {
+    const n = this.#watched.length;
+    if (n === 0 || !this.#host.linkUp()) return undefined;
+    const now = this.#clock.now();
+    let best: DriveRt | undefined;
+    let bestDue = Number.POSITIVE_INFINITY;
+    for (let k = 0; k < n; k++) {
+      const d = this.#watched[(this.#watchCursor + k) % n]!;
+      if (d.breaker.state !== 'closed' || d.pollQueued) continue;
+      const due = d.sampledAt + d.watch!.periodMs;
+      if (due < bestDue) {
+        best = d;
+        bestDue = due;
+      }
+    }
+    if (best === undefined) return undefined;
+    if (bestDue > now) return bestDue - now;
+    this.#watchCursor = (this.#watched.indexOf(best) + 1) % n;
+    const d = best;
+    return {
+      lane: 'normal',
+      check: () => (this.#host.linkUp() ? undefined : this.#host.linkDownError(d)),
+      drop: () => undefined,
+      run: () => this.#runWatch(d),
+    };
+  }
+
+  async #runWatch(d: DriveRt): Promise<void> {
+    const watch = d.watch!;
+    d.counters.watches++;
+    try {
+      const v = await d.breaker.execute(d.id, () => this.#access.readBlocks(d, watch.blocks));
+      d.sampledAt = this.#clock.now();
+      this.#host.answered(d);
+      const ref = d.lastPoll;
+      if (ref === undefined || watch.names.some((name) => v[name] !== ref[name])) {
+        d.counters.watchPolls++;
+        this.pushPoll(d, true);
+      }
+    } catch (err) {
+      // A failed read waits its period like a good one (the breaker counts it).
+      d.sampledAt = this.#clock.now();
+      if (isBusError(err, 'DRIVE_REJECTED')) this.#host.answered(d);
+    }
   }
 
   /** Starts the tickers, first deadlines staggered over the period so polls spread out. */

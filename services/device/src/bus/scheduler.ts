@@ -6,8 +6,13 @@
  * scheduler waits for the line to be quiet (after a timeout), then drops the job
  * unsent if its deadline has passed (EXPIRED) or its own check refuses it (the drive's
  * breaker opened, the link went down while it waited).
+ *
+ * When both lanes are empty the scheduler asks its idle filler (the poller's watch
+ * reads) for a job; the filler may instead say how long until it has one, and the
+ * scheduler looks again then. Filler jobs only ever take a wire that nothing else
+ * wants: a job pushed meanwhile waits at most for the one filler job on the wire.
  */
-import type { Clock } from '../../../runtime/src/clock.ts';
+import type { Clock, TimerHandle } from '../../../runtime/src/clock.ts';
 import { BusError } from './errors.ts';
 import type { LineGuard } from './line-guard.ts';
 
@@ -25,6 +30,9 @@ export interface Job {
   drop(err: BusError): void;
 }
 
+/** A job for an idle wire, ms until there may be one, or undefined (nothing to fill). */
+export type IdleFiller = () => Job | number | undefined;
+
 export class Scheduler {
   readonly #clock: Clock;
   readonly #guard: LineGuard;
@@ -32,10 +40,13 @@ export class Scheduler {
   #pumping = false;
   #stopped = false;
   #inFlight: Promise<void> | undefined;
+  readonly #idle: IdleFiller | undefined;
+  #idleTimer: TimerHandle | undefined;
 
-  constructor(clock: Clock, guard: LineGuard) {
+  constructor(clock: Clock, guard: LineGuard, idle?: IdleFiller) {
     this.#clock = clock;
     this.#guard = guard;
+    this.#idle = idle;
   }
 
   /** Queues `job` at the back of its lane (or the front, for a retry that belongs now). */
@@ -58,6 +69,7 @@ export class Scheduler {
   /** Drops every waiting job (BUS_STOPPED) and resolves once the job on the wire is done. */
   async stop(): Promise<void> {
     this.#stopped = true;
+    this.#clearIdleTimer();
     const err = new BusError('BUS_STOPPED', 'the bus is stopped');
     for (const lane of [this.#lanes.high, this.#lanes.normal]) {
       for (const job of lane.splice(0)) job.drop(err);
@@ -69,10 +81,10 @@ export class Scheduler {
     if (this.#pumping) return;
     this.#pumping = true;
     try {
-      while (!this.#stopped && this.depth > 0) {
+      while (!this.#stopped && (this.depth > 0 || this.#idle !== undefined)) {
         await this.#guard.ready();
         if (this.#stopped) break;
-        const job = this.#lanes.high.shift() ?? this.#lanes.normal.shift();
+        const job = this.#lanes.high.shift() ?? this.#lanes.normal.shift() ?? this.#fill();
         if (job === undefined) break;
         const deadline = job.deadlineWallMs;
         const now = this.#clock.wallNow();
@@ -92,5 +104,22 @@ export class Scheduler {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** A filler job for the idle wire, or undefined (a timer to look again, if asked). */
+  #fill(): Job | undefined {
+    const got = this.#idle?.();
+    if (typeof got !== 'number') return got;
+    this.#clearIdleTimer();
+    this.#idleTimer = this.#clock.setTimer(got, () => {
+      this.#idleTimer = undefined;
+      void this.#pump();
+    });
+    return undefined;
+  }
+
+  #clearIdleTimer(): void {
+    if (this.#idleTimer) this.#clock.clearTimer(this.#idleTimer);
+    this.#idleTimer = undefined;
   }
 }

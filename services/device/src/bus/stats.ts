@@ -13,6 +13,9 @@ export class DriveCounters {
   timeouts = 0;
   crcErrors = 0;
   exceptions = 0;
+  /** Watch reads (the profile's `watch` objects in idle bus time) and the polls they caused. */
+  watches = 0;
+  watchPolls = 0;
   readonly #times: number[] = [];
 
   constructor(readonly periodMs: number) {}

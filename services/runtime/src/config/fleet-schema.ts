@@ -31,6 +31,12 @@ export const DriveSchema = Type.Object(
     /** Name of a profile in the profiles directory (file name without `.yaml`). */
     profile: Type.String({ minLength: 1 }),
     pollHz: Type.Number({ exclusiveMinimum: 0, maximum: 1000, default: 20 }),
+    /**
+     * Off when absent. Reads the profile's `watch` objects (the statusword) up to this
+     * often in idle bus time and polls at once when they change: state changes are seen
+     * in a few ms instead of up to a poll period. Uses only wire time nothing else wants.
+     */
+    watchHz: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
     limits: Type.Optional(LimitsSchema),
   },
   strict,
