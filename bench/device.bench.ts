@@ -269,8 +269,8 @@ export async function deviceSuite(): Promise<Row[]> {
   const brokers = MOSQUITTO ? (['aedes', 'mosquitto'] as const) : (['aedes'] as const);
   for (const brokerKind of brokers) {
     for (const baud of [115200, 1_000_000]) {
-      const lat = await stateLatency(100, baud, brokerKind);
-      const watched = await stateLatency(100, baud, brokerKind, WATCH_HZ);
+      const lat = await stateLatency(200, baud, brokerKind);
+      const watched = await stateLatency(200, baud, brokerKind, WATCH_HZ);
       // The floor: a change just after the drive answered waits a whole period for the
       // next poll, then the reply's silence, turnaround and bytes cross the wire.
       const replyMs =

@@ -35,7 +35,7 @@ import { CommandService } from './commands/command-service.ts';
 import { GatewayCore } from './core.ts';
 import { ApiError } from './errors.ts';
 import { installErrorHandling } from './http/error-handling.ts';
-import { securityHeaders } from './http/security-headers.ts';
+import { API_SECURITY_HEADERS, securityHeaders } from './http/security-headers.ts';
 import { gatewayMetrics } from './metrics.ts';
 import { type GatewayOptions, parseGatewayOptions } from './options.ts';
 import type { GatewayMqtt, JournalPort, LinePort } from './ports.ts';
@@ -110,7 +110,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.decorate('gateway', core);
 
   const http = core.metrics;
-  app.addHook('onResponse', async (req, reply) => {
+  app.addHook('onResponse', (req, reply, done) => {
     const route = req.routeOptions.url ?? 'unmatched';
     http.http.inc({ method: req.method, route, status: String(reply.statusCode) });
     http.httpSeconds.observe({ method: req.method, route }, reply.elapsedTime / 1000);
@@ -126,6 +126,7 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
         'request',
       );
     }
+    done();
   });
 
   app.addHook('onReady', async () => core.start());
@@ -133,13 +134,14 @@ export function buildApp(deps: GatewayDeps): FastifyInstance {
   app.addHook('preClose', async () => core.hub.closeAll());
   app.addHook('onClose', async () => core.stop());
 
-  // Security headers (@fastify/helmet's, computed once: see http/security-headers.ts).
+  // Security headers: helmet's for pages (computed once), OWASP's REST set for the API
+  // (see http/security-headers.ts).
   let security: Readonly<Record<string, string>> = {};
   app.register(async () => {
     security = await securityHeaders();
   });
-  app.addHook('onRequest', (_req, reply, done) => {
-    reply.headers(security);
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.headers(req.url.startsWith('/api/') ? API_SECURITY_HEADERS : security);
     done();
   });
 

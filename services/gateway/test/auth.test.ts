@@ -170,9 +170,9 @@ describe('auth over HTTP', () => {
     expect((await g.app.inject({ url: '/healthz' })).statusCode).toBe(200);
   });
 
-  it('security headers on API and page (helmet), and a CSP that allows nothing from elsewhere', async () => {
+  it('security headers on the page (helmet), and a CSP that allows nothing from elsewhere', async () => {
     g = await testGateway();
-    for (const url of ['/', '/api/v1/drives']) {
+    for (const url of ['/', '/docs/']) {
       const r = await g.app.inject({ url, headers: g.auth('viewer') });
       expect(r.headers['x-content-type-options']).toBe('nosniff');
       expect(r.headers['x-frame-options']).toBe('SAMEORIGIN');
@@ -180,6 +180,25 @@ describe('auth over HTTP', () => {
       expect(csp).toContain("default-src 'self'");
       expect(csp).toContain("script-src 'self'");
       expect(csp).not.toContain('https:');
+    }
+  });
+
+  it('API answers, errors included, carry the REST set: no framing, nothing loadable, not cached', async () => {
+    g = await testGateway();
+    const answers = [
+      await g.app.inject({ url: '/api/v1/drives', headers: g.auth('viewer') }),
+      await g.app.inject({ url: '/api/v1/drives' }), // 401
+      await g.app.inject({ url: '/api/v1/drives/nope', headers: g.auth('viewer') }), // 404
+    ];
+    expect(answers.map((r) => r.statusCode)).toEqual([200, 401, 404]);
+    for (const r of answers) {
+      expect(r.headers['x-content-type-options']).toBe('nosniff');
+      expect(r.headers['x-frame-options']).toBe('DENY');
+      expect(r.headers['content-security-policy']).toBe(
+        "default-src 'none'; frame-ancestors 'none'",
+      );
+      expect(r.headers['cache-control']).toBe('no-store');
+      expect(r.headers['strict-transport-security']).toContain('max-age=');
     }
   });
 });

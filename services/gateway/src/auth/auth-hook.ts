@@ -23,9 +23,13 @@ declare module 'fastify' {
 
 export function installAuth(app: FastifyInstance, ring: KeyRing): void {
   app.decorateRequest('principal', null);
-  app.addHook('onRequest', async (req) => {
+  // A callback hook, not an async one: no promise per request.
+  app.addHook('onRequest', (req, _reply, done) => {
     const need = req.routeOptions.config.role;
-    if (!need) return;
+    if (!need) {
+      done();
+      return;
+    }
     let key = bearerKey(req.headers.authorization);
     if (key === undefined && req.routeOptions.config.queryKey) {
       const q = (req.query as { key?: unknown }).key;
@@ -33,29 +37,36 @@ export function installAuth(app: FastifyInstance, ring: KeyRing): void {
     }
     const p = key === undefined ? undefined : ring.identify(key);
     if (!p) {
-      throw new ApiError(
-        401,
-        'UNAUTHORIZED',
-        key === undefined
-          ? 'no API key: send Authorization: Bearer <key>'
-          : 'the API key is not valid',
-        {
-          headers: {
-            'www-authenticate':
-              key === undefined
-                ? 'Bearer realm="servofleet"'
-                : 'Bearer realm="servofleet", error="invalid_token"',
+      done(
+        new ApiError(
+          401,
+          'UNAUTHORIZED',
+          key === undefined
+            ? 'no API key: send Authorization: Bearer <key>'
+            : 'the API key is not valid',
+          {
+            headers: {
+              'www-authenticate':
+                key === undefined
+                  ? 'Bearer realm="servofleet"'
+                  : 'Bearer realm="servofleet", error="invalid_token"',
+            },
           },
-        },
+        ),
       );
+      return;
     }
     req.principal = p;
     if (!roleAllows(p.role, need)) {
-      throw new ApiError(
-        403,
-        'FORBIDDEN',
-        `key '${p.name}' has the ${p.role} role; ${req.method} ${req.routeOptions.url} needs ${need}`,
+      done(
+        new ApiError(
+          403,
+          'FORBIDDEN',
+          `key '${p.name}' has the ${p.role} role; ${req.method} ${req.routeOptions.url} needs ${need}`,
+        ),
       );
+      return;
     }
+    done();
   });
 }
