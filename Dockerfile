@@ -9,6 +9,8 @@ COPY firmware-protocol ./firmware-protocol
 COPY device-sim ./device-sim
 COPY services ./services
 COPY config ./config
+# The services start from the bundle (no tsx loader thread: ~55 MB less per process).
+RUN node bin/servofleet.js build && chown -R node:node .servofleet
 ENV NODE_ENV=production LOG_LEVEL=info
 USER node
 ENTRYPOINT ["node", "bin/servofleet.js"]

@@ -7,6 +7,7 @@
 
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import { ensureBuild } from '../services/cli/build.ts';
 import { deviceSuite } from './device.bench.ts';
 import { fleetSuite } from './fleet.bench.ts';
 import { gatewaySuite } from './gateway.bench.ts';
@@ -37,6 +38,8 @@ if (unknown.length > 0) {
 const names = asked.length > 0 ? asked : Object.keys(SUITES);
 const m = machine();
 console.log(`servofleet benchmarks on ${m.cpu} (${m.cores} cores), node ${m.node}\n`);
+// Service processes start from the bundle, as `servofleet up` starts them (build.ts).
+if (!process.env.SERVOFLEET_NO_BUNDLE) await ensureBuild((line) => console.log(line));
 const all: Row[] = [];
 const seconds: Record<string, number> = {};
 const failed: string[] = [];

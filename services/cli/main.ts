@@ -21,6 +21,10 @@ const COMMANDS: Record<string, { summary: string; run: () => Promise<Command> }>
     summary: 'print the Mosquitto ACL for the fleet (one MQTT user per service)',
     run: async () => (await import('./acl.ts')).aclCommand,
   },
+  build: {
+    summary: 'bundle the command into .servofleet/build, so that services start without tsx',
+    run: async () => (await import('./build.ts')).buildCommand,
+  },
   broker: {
     summary: "run the embedded MQTT broker (aedes) at the fleet's broker.url",
     run: async () => (await import('./broker.ts')).brokerCommand,

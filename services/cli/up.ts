@@ -14,18 +14,20 @@
 import { resolve } from 'node:path';
 import {
   type Fleet,
+  packageRoot,
   probeTcpPort,
   RuntimeError,
   systemClock,
   waitForTcpPort,
 } from '../runtime/src/index.ts';
 import { brokerListenAddress } from './broker.ts';
+import { ensureBuild } from './build.ts';
 import { loadFleetWithProfiles } from './fleet-profiles.ts';
 import { type CommandIo, commonArgs } from './main.ts';
 import { type PartSpec, Supervisor, spawnProcessGroup } from './supervisor.ts';
 import { formatEvent } from './supervisor-output.ts';
 
-const CLI = resolve(import.meta.dirname, '../../bin/servofleet.js');
+const CLI = resolve(packageRoot(import.meta.dirname), 'bin/servofleet.js');
 /** How long the broker may take to accept connections before `up` gives up. */
 const BROKER_WAIT_MS = 20_000;
 
@@ -113,6 +115,9 @@ export async function upCommand(args: string[], io: CommandIo): Promise<number> 
   });
   const note = (msg: string) =>
     io.out(formatEvent({ type: 'output', part: 'up', stream: 'stdout', line: msg }, fmt));
+  // The parts start from the bundle (plain JavaScript, ~55 MB less each than through
+  // tsx), made now if the sources changed since the last one: see build.ts.
+  if (!io.env.SERVOFLEET_NO_BUNDLE) await ensureBuild(note);
 
   let exitCode = 0;
   const abort = new AbortController();

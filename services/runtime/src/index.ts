@@ -37,5 +37,6 @@ export type {
   PublishProperties,
   QoS,
 } from './mqtt-types.ts';
+export { packageRoot } from './package-root.ts';
 export { onShutdown } from './shutdown.ts';
 export { probeTcpPort, type WaitForPortOptions, waitForTcpPort } from './wait-for-port.ts';

@@ -7,8 +7,9 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { FastifyPluginAsync } from 'fastify';
+import { packageRoot } from '../../../runtime/src/index.ts';
 
-const PUBLIC = resolve(import.meta.dirname, '../../public');
+const PUBLIC = resolve(packageRoot(import.meta.dirname), 'services/gateway/public');
 
 const FILES: [url: string, file: string, type: string][] = [
   ['/', 'index.html', 'text/html; charset=utf-8'],
