@@ -13,8 +13,16 @@ export interface Slave {
   receive(bytes: Uint8Array, atMs: number): void;
 }
 
-/** `delayMs` after `fromMs` (the request's wire time; default now). */
-export type Reply = (bytes: Uint8Array, delayMs: number, fromMs?: number) => void;
+/**
+ * `delayMs` after `fromMs` (the request's wire time; default now); `onSent(atMs)` when
+ * the reply's last byte has crossed the wire.
+ */
+export type Reply = (
+  bytes: Uint8Array,
+  delayMs: number,
+  fromMs?: number,
+  onSent?: (atMs: number) => void,
+) => void;
 
 export interface BusCounters {
   requestsSeen: number;
@@ -59,6 +67,10 @@ export class SimBus {
     this.#slave = slave;
   }
 
+  get slave(): Slave | undefined {
+    return this.#slave;
+  }
+
   get connected(): boolean {
     return this.#link !== undefined && !this.#link.closed;
   }
@@ -82,7 +94,7 @@ export class SimBus {
   }
 
   /** Send a slave's reply after `delayMs` (turnaround, injected delay), through the link faults. */
-  readonly reply: Reply = (bytes, delayMs, fromMs) => {
+  readonly reply: Reply = (bytes, delayMs, fromMs, onSent) => {
     const link = this.#link;
     if (!link) return;
     this.counters.repliesSent++;
@@ -90,8 +102,9 @@ export class SimBus {
     this.wire.toMaster(
       data,
       delayMs,
-      (b) => {
+      (b, at) => {
         this.counters.bytesOut += b.length;
+        onSent?.(at);
         link.write(b);
       },
       fromMs,

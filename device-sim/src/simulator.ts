@@ -39,6 +39,12 @@ export interface SimLinkSpec {
   turnaroundMs?: number;
   /** Pace bytes at the baud rate (default true). */
   paced?: boolean;
+  /**
+   * Modbus RTU: answer a request that follows another unit's reply without the
+   * 3.5-character silence (default false: it is lost, as on a real RS-485 bus; see
+   * ModbusSlave).
+   */
+  lenientFraming?: boolean;
   drives: SimDriveSpec[];
 }
 
@@ -138,6 +144,8 @@ export class Simulator {
           baud: spec.baud,
           bitsPerChar,
           turnaroundMs,
+          paced: spec.paced ?? true,
+          lenientFraming: spec.lenientFraming ?? false,
         }),
       );
     } else {
@@ -256,7 +264,12 @@ export class Simulator {
       connected: l.bus.connected,
       drives: l.spec.drives.map((d) => d.id),
       faults: { ...l.bus.faults },
-      counters: { ...l.bus.counters, ...l.bus.wire.bytes },
+      counters: {
+        ...l.bus.counters,
+        ...l.bus.wire.bytes,
+        // Modbus requests lost for following another unit's reply without the silence.
+        lateRequests: l.bus.slave instanceof ModbusSlave ? l.bus.slave.lateRequests : 0,
+      },
     }));
   }
 

@@ -39,9 +39,12 @@ export function demoLinks(opts: { paced?: boolean } = {}): SimLinkSpec[] {
   ];
 }
 
-export function manualSim(opts: { paced?: boolean; seed?: number } = {}) {
+export function manualSim(opts: { paced?: boolean; seed?: number; lenientFraming?: boolean } = {}) {
   const clock = new ManualClock(0);
-  const sim = new Simulator({ clock, seed: opts.seed ?? 7, links: demoLinks(opts) });
+  const links = demoLinks(opts).map((l) =>
+    opts.lenientFraming ? { ...l, lenientFraming: true } : l,
+  );
+  const sim = new Simulator({ clock, seed: opts.seed ?? 7, links });
   return { clock, sim };
 }
 
@@ -78,15 +81,30 @@ export async function run(sim: Simulator, ms: number, stepMs = 0.5): Promise<voi
 export class ModbusMaster {
   readonly framer = new modbus.RtuMasterFramer({ baud: 115200 });
   #pending: modbus.RtuFrame<modbus.ModbusResponse>[] = [];
+  #lastRxAt = Number.NEGATIVE_INFINITY;
   constructor(
     readonly link: Link,
     readonly sim: Simulator,
   ) {
-    link.onData((b) => this.#pending.push(...this.framer.feed(b, sim.clock.now())));
+    link.onData((b) => {
+      this.#lastRxAt = sim.clock.now();
+      this.#pending.push(...this.framer.feed(b, sim.clock.now()));
+    });
   }
 
-  /** Send and wait up to `timeoutMs` of simulated time; undefined on timeout. */
-  async request(unit: number, req: modbus.ModbusRequest, timeoutMs = 50) {
+  /**
+   * Send and wait up to `timeoutMs` of simulated time; undefined on timeout. Like a
+   * master that follows the spec, it first leaves 3.5 characters of silence after the
+   * last reply (or other units would hear the request as that reply's tail).
+   */
+  async request(
+    unit: number,
+    req: modbus.ModbusRequest,
+    timeoutMs = 50,
+    o: { skipSilence?: boolean } = {},
+  ) {
+    const quiet = this.#lastRxAt + modbus.silenceMs(115200) - this.sim.clock.now();
+    if (quiet > 0 && !o.skipSilence) this.sim.advance(quiet);
     this.framer.expect(unit, req);
     this.link.write(modbus.encodeRequest(unit, req));
     for (let t = 0; t < timeoutMs; t += 0.25) {

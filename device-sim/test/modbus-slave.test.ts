@@ -128,6 +128,35 @@ describe('Modbus RTU slave (sf-servo)', () => {
     });
   });
 
+  it('loses a request to another unit sent without the 3.5-character silence after a reply, as a real RS-485 bus does', async () => {
+    const { sim } = manualSim();
+    const m = new ModbusMaster(sim.connect('bus-a'), sim);
+    const read = { fc: 0x03, address: 1, quantity: 1 } as const;
+    const answer = { fc: 0x03, values: [0x0250] };
+    expect(await m.request(1, read)).toEqual(answer);
+    // Unit 2 heard unit 1's reply; a request right after it is that reply's tail to it.
+    expect(await m.request(2, read, 50, { skipSilence: true })).toBeUndefined();
+    expect(sim.links()[0]!.counters.lateRequests).toBe(1);
+    // The unit that just answered hears it cleanly (its receiver was off while it sent).
+    expect(await m.request(1, read)).toEqual(answer);
+    expect(await m.request(1, read, 50, { skipSilence: true })).toEqual(answer);
+    // With the silence, unit 2 answers.
+    expect(await m.request(2, read)).toEqual(answer);
+    expect(sim.links()[0]!.counters.lateRequests).toBe(1);
+  });
+
+  it('answers such a request anyway with lenientFraming (a bus with one drive behaves so)', async () => {
+    const { sim } = manualSim({ lenientFraming: true });
+    const m = new ModbusMaster(sim.connect('bus-a'), sim);
+    const read = { fc: 0x03, address: 1, quantity: 1 } as const;
+    expect(await m.request(1, read)).toEqual({ fc: 0x03, values: [0x0250] });
+    expect(await m.request(2, read, 50, { skipSilence: true })).toEqual({
+      fc: 0x03,
+      values: [0x0250],
+    });
+    expect(sim.links()[0]!.counters.lateRequests).toBe(0);
+  });
+
   it('shows an injected over-temperature as 0x4310 and FAULT; a fault reset returns to SWITCH_ON_DISABLED', async () => {
     const { sim } = manualSim();
     const m = new ModbusMaster(sim.connect('bus-a'), sim);

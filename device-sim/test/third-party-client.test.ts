@@ -64,9 +64,21 @@ async function walkAndMove(client: Client) {
   const sw = await until(status, reached);
   expect(reached(sw)).toBe(true);
   expect(Math.abs((await position()) - 6000)).toBeLessThanOrEqual(10);
-  // Its neighbour on the bus answers too and has not moved.
+  // Its neighbour on the bus answers too and has not moved. modbus-serial sends the
+  // first request to another unit straight after the last reply, without the
+  // 3.5-character silence: that unit may hear it as the reply's tail and not answer, as
+  // on a real RS-485 bus (libmodbus #382: "only for the 1st poll message after the slave
+  // id has been changed"). A second try, after the timeout's silence, is answered.
   client.setID(1);
-  expect((await client.readHoldingRegisters(6, 2)).data).toEqual([0, 0]);
+  client.setTimeout(200);
+  let neighbour: number[] | undefined;
+  for (let attempt = 0; attempt < 2 && neighbour === undefined; attempt++) {
+    neighbour = await client.readHoldingRegisters(6, 2).then(
+      (r) => r.data,
+      () => undefined,
+    );
+  }
+  expect(neighbour).toEqual([0, 0]);
 }
 
 describe('third-party Modbus master against the simulator', () => {

@@ -71,8 +71,18 @@ export class Wire {
     from?: number,
   ): void {
     const at = this.#occupy(bytes.length, from);
+    this.#deliverAt(at, () => deliver(bytes, at));
+  }
+
+  /**
+   * Runs `fn` at `at`, never before: Node's timers may fire up to a millisecond early
+   * against performance.now() (libuv rounds to whole milliseconds), and bytes handed
+   * over before their last bit has crossed the wire would shorten the silences the
+   * other side measures.
+   */
+  #deliverAt(at: number, fn: () => void): void {
     const wait = at - this.#clock.now();
-    if (wait <= 0) deliver(bytes, at);
-    else this.#clock.setTimer(wait, () => deliver(bytes, at));
+    if (wait <= 0) fn();
+    else this.#clock.setTimer(wait, () => this.#deliverAt(at, fn));
   }
 }
