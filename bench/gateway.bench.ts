@@ -37,6 +37,8 @@ import { sha256Hex } from '../services/gateway/src/auth/api-keys.ts';
 import { startGateway } from '../services/gateway/src/index.ts';
 import { loadFleetFile, waitForTcpPort } from '../services/runtime/src/index.ts';
 import { percentile, type Row } from './harness.ts';
+// Types only: erased, so the script does not run here.
+import type { PacedResult, PacedSpec } from './paced-load.ts';
 
 const CLI = resolve(import.meta.dirname, '../bin/servofleet.js');
 const silent = pino({ level: 'silent' });
@@ -214,20 +216,7 @@ const PACED = resolve(import.meta.dirname, 'paced-load.ts');
 const RUN_TS = resolve(import.meta.dirname, '../bin/run-ts.js');
 
 /** An open-loop load at a set rate from its own process (bench/paced-load.ts). */
-async function pacedLoad(spec: {
-  url: string;
-  rate: number;
-  seconds: number;
-  connections: number;
-  method?: string;
-  headers?: Record<string, string>;
-  body?: string;
-}): Promise<{
-  latencies: number[];
-  statuses: Record<string, number>;
-  errors: number;
-  maxLagMs: number;
-}> {
+async function pacedLoad(spec: PacedSpec): Promise<PacedResult> {
   const child = spawn(process.execPath, [RUN_TS, PACED, JSON.stringify(spec)], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -15,7 +15,8 @@
  */
 import { Agent, request } from 'node:http';
 
-interface Spec {
+/** What to load (the JSON argument). */
+export interface PacedSpec {
   url: string;
   rate: number;
   seconds: number;
@@ -26,7 +27,16 @@ interface Spec {
   warmupSeconds?: number;
 }
 
-const spec = JSON.parse(process.argv[2] ?? '{}') as Spec;
+/** What it prints: every counted latency (ms) and answer status. */
+export interface PacedResult {
+  latencies: number[];
+  statuses: Record<string, number>;
+  errors: number;
+  maxLagMs: number;
+  total: number;
+}
+
+const spec = JSON.parse(process.argv[2] ?? '{}') as PacedSpec;
 if (!spec.url || !(spec.rate > 0) || !(spec.seconds > 0) || !(spec.connections > 0)) {
   process.stderr.write('usage: paced-load.ts {"url","rate","seconds","connections",…}\n');
   process.exit(2);
