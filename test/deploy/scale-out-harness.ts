@@ -5,9 +5,8 @@
  */
 import { createServer, request, type Server } from 'node:http';
 import { resolve } from 'node:path';
-import { sha256Hex } from '../../services/gateway/src/auth/api-keys.ts';
 import { type Fleet, parseFleet } from '../../services/runtime/src/index.ts';
-import { KEYS } from '../gateway/harness.ts';
+import { gatewaySection, KEYS } from '../gateway/harness.ts';
 import type { JournalProcess } from '../journal/harness.ts';
 
 export const DRIVES = ['axis-1', 'axis-2', 'axis-3', 'axis-4'] as const;
@@ -26,13 +25,7 @@ links:
     baud: 115200
     drives:
 ${DRIVES.map((id, i) => `      - { id: ${id}, unit: ${i + 1}, profile: sf-servo, pollHz: 20, limits: ${LIMITS} }`).join('\n')}
-gateway:
-  host: 127.0.0.1
-  port: 0
-  apiKeys:
-${Object.entries(KEYS)
-  .map(([role, key]) => `    - { name: ${role}-key, role: ${role}, sha256: ${sha256Hex(key)} }`)
-  .join('\n')}
+${gatewaySection()}
 ${journals ? `  journals: [${journals.join(', ')}]` : ''}
 `);
 }

@@ -22,17 +22,22 @@ export type RoleName = keyof typeof KEYS;
 
 const quiet = pino({ level: process.env.LOG_LEVEL ?? 'silent' });
 
-/** The rig's fleet with a gateway section (keys by hash, as in the demo fleet file). */
-export function gatewayFleet(brokerUrl: string, journalPort: number): Fleet {
-  const gateway = `
-journal: { host: 127.0.0.1, port: ${journalPort} }
-gateway:
+/** The `gateway:` section on loopback with KEYS by hash (as in the demo fleet file). */
+export function gatewaySection(): string {
+  return `gateway:
   host: 127.0.0.1
   port: 0
   apiKeys:
 ${Object.entries(KEYS)
   .map(([role, key]) => `    - { name: ${role}-key, role: ${role}, sha256: ${sha256Hex(key)} }`)
-  .join('\n')}
+  .join('\n')}`;
+}
+
+/** The rig's fleet with a gateway section (keys by hash, as in the demo fleet file). */
+export function gatewayFleet(brokerUrl: string, journalPort: number): Fleet {
+  const gateway = `
+journal: { host: 127.0.0.1, port: ${journalPort} }
+${gatewaySection()}
 `;
   return parseFleet(fleetYaml(brokerUrl, { sim: gateway }));
 }
