@@ -11,7 +11,11 @@ import { pathToFileURL } from 'node:url';
 const ROOT = resolve(import.meta.dirname, '..');
 const BUILD = join(ROOT, '.servofleet/build');
 
-/** The bundle's entry, if the current build is newer than every file that went in. */
+/**
+ * The bundle's entry, if the current build is newer than every file that went in. The
+ * same check as services/cli/build.ts `freshBuild` (TypeScript, so not importable
+ * here before tsx): change both together.
+ */
 function freshBundle() {
   if (process.env.SERVOFLEET_NO_BUNDLE) return undefined;
   try {

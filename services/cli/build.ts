@@ -48,7 +48,11 @@ export function repoRoot(): string {
   return packageRoot(import.meta.dirname);
 }
 
-/** The current build, if there is one and no source file is newer than it. */
+/**
+ * The current build, if there is one and no source file is newer than it. The same
+ * check runs, in plain JavaScript, in bin/servofleet.js (before any TypeScript can load):
+ * change both together.
+ */
 export function freshBuild(root = repoRoot()): BuildInfo | undefined {
   try {
     const info = JSON.parse(
