@@ -1,8 +1,9 @@
 /**
  * The device service process of one link (`servofleet device --link ID`): the bus
  * (one transaction at a time, per-drive breakers), a DriveService with its own MQTT
- * session for every drive on the link, the process's own availability on
- * `{root}/services/{id}/availability` (with its last will), metrics and the admin
+ * session for every drive on the link, the process's own session with its availability
+ * on `{root}/services/{id}/availability` (and last will), which also carries every
+ * drive's state and telemetry, metrics and the admin
  * endpoints, and a graceful stop (finish in-flight work, publish offline, close the
  * link).
  */
@@ -129,6 +130,27 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
   ): MqttConnection => connectMqtt({ ...broker, clientId, will, clean: true, log, clock });
 
   const drives = new Map<string, DriveService>();
+
+  // The process itself: online while it runs, offline by its last will if it dies.
+  const serviceTopic = t.service(serviceId);
+  const serviceMqtt = mqttOf(`sf-${serviceId}`, {
+    topic: serviceTopic,
+    payload: JSON.stringify({ status: 'offline', ts: clock.wallNow(), reason: 'last will' }),
+    qos: 1,
+    retain: true,
+  });
+  serviceMqtt.onConnect(async () => {
+    await serviceMqtt
+      .publishJson(
+        serviceTopic,
+        { status: 'online', ts: clock.wallNow() },
+        { qos: 1, retain: true },
+      )
+      .catch(() => {});
+    // It also carries every drive's state and telemetry (see DriveService `data`).
+    for (const d of drives.values()) d.republishState();
+  });
+
   for (const d of link.drives) {
     const svc = new DriveService({
       driveId: d.id,
@@ -144,6 +166,7 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       clock,
       log,
       connect: (will) => mqttOf(`sf-${serviceId}-${d.id}`, will),
+      data: serviceMqtt,
       ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
       onCommandPhase: (cmd, phase) => {
         if (phase !== 'received' && phase !== 'accepted')
@@ -162,24 +185,6 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
     drives.get(id)?.onBreaker(s);
   });
   bus.onLink((s, reason) => log.info({ state: s, reason }, `link ${link.id} ${s}`));
-
-  // The process itself: online while it runs, offline by its last will if it dies.
-  const serviceTopic = t.service(serviceId);
-  const serviceMqtt = mqttOf(`sf-${serviceId}`, {
-    topic: serviceTopic,
-    payload: JSON.stringify({ status: 'offline', ts: clock.wallNow(), reason: 'last will' }),
-    qos: 1,
-    retain: true,
-  });
-  serviceMqtt.onConnect(async () => {
-    await serviceMqtt
-      .publishJson(
-        serviceTopic,
-        { status: 'online', ts: clock.wallNow() },
-        { qos: 1, retain: true },
-      )
-      .catch(() => {});
-  });
 
   for (const d of drives.values()) d.start();
   bus.start();

@@ -107,7 +107,6 @@ export class GatewayCore {
     const filters = [
       t.allDrives('availability'),
       t.allDrives('meta'),
-      t.allDrives('state'),
       t.allDrives('events'),
       t.allLines('state'),
       `${t.root}/services/+/availability`,
@@ -119,6 +118,11 @@ export class GatewayCore {
       ),
       this.mqtt.onConnect(async () => {
         await this.mqtt.subscribe(filters, { qos: 1 });
+        // State at QoS 0: the read model keeps only the latest snapshot, every SUBSCRIBE
+        // (this one runs again after each reconnect) brings the retained one, and on a
+        // live TCP connection nothing is lost. It spares a PUBACK per state message,
+        // the gateway's one socket write per message at 20 Hz × every drive.
+        await this.mqtt.subscribe(t.allDrives('state'), { qos: 0 });
         this.#subscribedAt ??= this.clock.now();
         await this.mqtt
           .publishJson(

@@ -54,6 +54,15 @@ export interface DriveServiceOptions {
   log: Logger;
   /** Opens this drive's own MQTT session with the given last will. */
   connect(will: { topic: string; payload: string; qos: 1; retain: true }): MqttConnection;
+  /**
+   * The process's shared session that carries state and telemetry (the device process
+   * passes its own service session). A poll cycle's messages for every drive of the
+   * link then leave in one socket write, and the broker reads them in one go, instead
+   * of one write per drive session; the drive's own session keeps its last will,
+   * availability, meta, events, commands and replies. Without it, the drive's own
+   * session carries everything.
+   */
+  data?: MqttConnection;
   /** Republish the retained state at least this often (default 10 s). */
   heartbeatMs?: number;
   /** Events and replies kept while the broker is away (default 1000). */
@@ -157,7 +166,8 @@ export class DriveService {
       // Birth: availability, meta and the latest state, then what waited offline.
       await this.#publishAvailability();
       this.#send({ topic: t.drive(this.id, 'meta'), payload: this.#meta(), qos: 1, retain: true });
-      if (this.#latest) this.#publishState(this.#latest.state, true);
+      // With a shared data session, that session's own connect republishes the state.
+      if (!this.#o.data) this.republishState();
       const waiting = this.#outbox.splice(0);
       for (const m of waiting) this.#send(m);
       await mqtt.subscribe(t.drive(this.id, 'commands'), { qos: 1 });
@@ -177,15 +187,14 @@ export class DriveService {
     if ((prev?.fault?.code ?? null) !== (state.fault?.code ?? null)) {
       this.#event({ type: 'fault', fault: state.fault });
     }
-    const msg = this.#stateMessage(state);
-    this.#send({
-      topic: this.#o.topics.drive(this.id, 'telemetry'),
-      payload: msg,
-      qos: 0,
-      retain: false,
-    });
-    if (!this.#published || !sameState(this.#published, state))
-      this.#publishState(state, false, msg);
+    // Telemetry and state carry the same fields: serialised once.
+    const msg = Buffer.from(JSON.stringify(this.#stateMessage(state)));
+    const data = this.#data();
+    if (data?.connected) {
+      // QoS 0 and fire-and-forget: dropped while the broker is away.
+      void data.publish(this.#o.topics.drive(this.id, 'telemetry'), msg, { qos: 0 });
+    }
+    if (!this.#published || !sameState(this.#published, state)) this.#publishState(state, msg);
     for (const w of this.#waiters) {
       if (atWallMs > w.after && w.ok(poll)) {
         this.#waiters.delete(w);
@@ -305,18 +314,27 @@ export class DriveService {
     };
   }
 
-  #publishState(s: NormalState, force: boolean, msg = this.#stateMessage(s)): void {
+  /** Publishes the latest state again (retained): after the data session (re)connects. */
+  republishState(): void {
+    if (this.#latest && !this.#stopped) this.#publishState(this.#latest.state);
+  }
+
+  /** The session for state and telemetry: the shared data session, else the drive's own. */
+  #data(): MqttConnection | undefined {
+    return this.#o.data ?? this.#mqtt;
+  }
+
+  #publishState(s: NormalState, msg = Buffer.from(JSON.stringify(this.#stateMessage(s)))): void {
     this.#published = s;
     this.#publishedAt = this.#o.clock.now();
-    const m = this.#mqtt;
-    // Offline, the latest state simply waits for the next connect (see start()).
-    if (!m?.connected && !force) return;
-    this.#send({
-      topic: this.#o.topics.drive(this.id, 'state'),
-      payload: msg,
-      qos: 1,
-      retain: true,
-    });
+    const data = this.#data();
+    // Offline, the latest state simply waits for the next connect (republishState).
+    if (!data?.connected) return;
+    data
+      .publish(this.#o.topics.drive(this.id, 'state'), msg, { qos: 1, retain: true })
+      .catch((err: unknown) =>
+        this.#log.debug({ err, topic: 'state' }, 'state publish not acknowledged'),
+      );
   }
 
   #scheduleHeartbeat(): void {
@@ -324,7 +342,7 @@ export class DriveService {
     this.#heartbeat = this.#o.clock.setTimer(every, () => {
       if (this.#stopped) return;
       if (this.#latest && this.#o.clock.now() - this.#publishedAt >= every)
-        this.#publishState(this.#latest.state, false);
+        this.#publishState(this.#latest.state);
       this.#scheduleHeartbeat();
     });
   }
