@@ -76,30 +76,8 @@ export class CommandService {
     if (known?.final || (o.until === 'accepted' && known?.status === 'accepted')) {
       return { reply: replyOf(known), replayed: true };
     }
-    const rec = c.model.get(o.driveId)!;
-    if (!c.mqtt.connected) {
-      c.metrics.failFast.inc({ reason: 'broker' });
-      throw new ApiError(
-        503,
-        'SERVICE_UNAVAILABLE',
-        'the gateway has no connection to the MQTT broker: nothing was sent',
-        {
-          headers: { 'retry-after': String(c.options.unreachableRetryAfterSec) },
-          extra: { commandId },
-        },
-      );
-    }
-    const a = rec.availability;
-    if (a?.status !== 'online') {
-      c.metrics.failFast.inc({ reason: 'unreachable' });
-      const why = a
-        ? `${o.driveId} is ${a.status}${a.reason ? ` (${a.reason})` : ''}`
-        : `no device service has reported ${o.driveId}`;
-      throw new ApiError(503, 'DRIVE_UNREACHABLE', `${why}: nothing was sent`, {
-        headers: { 'retry-after': String(c.options.unreachableRetryAfterSec) },
-        extra: { commandId, driveId: o.driveId },
-      });
-    }
+    const refused = this.#unavailable(o.driveId, commandId);
+    if (refused) throw refused;
     if (c.router.isWaiting(commandId)) return this.#join(commandId, o);
 
     const cmd = {
@@ -165,6 +143,44 @@ export class CommandService {
       }
       throw err;
     }
+  }
+
+  /**
+   * The answer when nothing can come of a command at all (no broker, the drive not
+   * online), if it is not a retry of a command known here; else undefined, and send()
+   * decides. The route answers it straight away: while a drive is dead this is the hot
+   * path, and a thrown error costs a promise rejection and fastify's error handling on
+   * every request.
+   */
+  refusal(o: Pick<SendOptions, 'driveId' | 'body'>): ApiError | undefined {
+    if (o.body.commandId !== undefined && this.#c.results.get(o.body.commandId)) return undefined;
+    return this.#unavailable(o.driveId, o.body.commandId ?? randomUUID());
+  }
+
+  #unavailable(driveId: string, commandId: string): ApiError | undefined {
+    const c = this.#c;
+    if (!c.mqtt.connected) {
+      c.metrics.failFast.inc({ reason: 'broker' });
+      return new ApiError(
+        503,
+        'SERVICE_UNAVAILABLE',
+        'the gateway has no connection to the MQTT broker: nothing was sent',
+        {
+          headers: { 'retry-after': String(c.options.unreachableRetryAfterSec) },
+          extra: { commandId },
+        },
+      );
+    }
+    const a = c.model.get(driveId)!.availability;
+    if (a?.status === 'online') return undefined;
+    c.metrics.failFast.inc({ reason: 'unreachable' });
+    const why = a
+      ? `${driveId} is ${a.status}${a.reason ? ` (${a.reason})` : ''}`
+      : `no device service has reported ${driveId}`;
+    return new ApiError(503, 'DRIVE_UNREACHABLE', `${why}: nothing was sent`, {
+      headers: { 'retry-after': String(c.options.unreachableRetryAfterSec) },
+      extra: { commandId, driveId },
+    });
   }
 
   /** Publish and wait. Throws DriveFailure for a round trip that counts against the drive. */

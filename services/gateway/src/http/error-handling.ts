@@ -32,12 +32,7 @@ export function installErrorHandling(app: FastifyInstance): void {
   });
 
   app.setErrorHandler((err: FastifyError | ApiError, req, reply) => {
-    if (err instanceof ApiError) {
-      reply.headers(err.headers);
-      const body: ContractError = { code: err.code, message: err.message };
-      if (err.path !== undefined) body.path = err.path;
-      return send(reply, err.statusCode, body, err.extra);
-    }
+    if (err instanceof ApiError) return sendApiError(reply, err);
     const fe = err as FastifyError & { validation?: AjvError[]; validationContext?: string };
     if (fe.validation && fe.validation.length > 0) {
       return send(reply, 400, validationError(fe.validation[0]!, fe.validationContext ?? 'body'));
@@ -83,6 +78,14 @@ export function installErrorHandling(app: FastifyInstance): void {
       message: 'an unexpected error inside the gateway; the logs have the details',
     });
   });
+}
+
+/** An ApiError as its answer: for a handler that answers one without throwing it. */
+export function sendApiError(reply: FastifyReply, err: ApiError): FastifyReply {
+  reply.headers(err.headers);
+  const body: ContractError = { code: err.code, message: err.message };
+  if (err.path !== undefined) body.path = err.path;
+  return send(reply, err.statusCode, body, err.extra);
 }
 
 function send(

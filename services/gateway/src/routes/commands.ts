@@ -10,6 +10,7 @@ import type { CommandBody, CommandService } from '../commands/command-service.ts
 import { httpAnswer } from '../commands/http-answer.ts';
 import type { GatewayCore } from '../core.ts';
 import { ApiError } from '../errors.ts';
+import { sendApiError } from '../http/error-handling.ts';
 import {
   CommandBodySchema,
   CommandQuerySchema,
@@ -44,7 +45,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
         body: CommandBodySchema,
         response: { 200: CommandResultSchema, 202: CommandResultSchema, ...errorResponses },
       },
-      onResponse: async (req, reply) => {
+      onResponse: (req, reply, done) => {
         const type = (req.body as { type?: unknown } | undefined)?.type;
         core.metrics.commands.inc({
           type: typeof type === 'string' ? type : 'invalid',
@@ -54,6 +55,7 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
           { type: typeof type === 'string' ? type : 'invalid' },
           reply.elapsedTime / 1000,
         );
+        done();
       },
     },
     async (req, reply) => {
@@ -68,6 +70,9 @@ export const commandRoutes: FastifyPluginAsyncTypebox<{
         );
       }
       const body = req.body as CommandBody;
+      // Nothing can come of it (the drive is not online, no broker): answered here, not thrown.
+      const refused = commands.refusal({ driveId, body });
+      if (refused) return sendApiError(reply, refused);
       const got = await commands.send({
         driveId,
         body,
