@@ -1,6 +1,7 @@
 /**
  * API keys, roles, rate limits, security headers, and the demo-key guard.
  */
+import { Agent, request } from 'node:http';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { parseFleet } from '../../runtime/src/index.ts';
@@ -127,6 +128,57 @@ describe('auth over HTTP', () => {
     });
     expect(r.statusCode).toBe(403);
     expect(r.json().error.code).toBe('FORBIDDEN');
+  });
+
+  it('on one keep-alive connection every request is judged by its own key', async () => {
+    g = await testGateway();
+    const base = await g.app.listen({ host: '127.0.0.1', port: 0 });
+    const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+    const sockets = new Set<unknown>();
+    const get = (authorization: string) =>
+      new Promise<{ status: number; who: unknown }>((resolve, reject) => {
+        const req = request(
+          `${base}/api/v1/whoami`,
+          { agent, headers: { authorization } },
+          (res) => {
+            sockets.add(res.socket);
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              text += c;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, who: JSON.parse(text) }));
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    try {
+      const seq = [
+        `Bearer ${KEYS.admin}`,
+        `Bearer ${KEYS.admin}`,
+        `Bearer ${KEYS.viewer}`,
+        `Bearer ${KEYS.admin.slice(0, -1)}x`,
+        'Bearer x',
+        `Bearer ${KEYS.viewer}`,
+        `Bearer ${KEYS.operator}`,
+      ];
+      const got: { status: number; who: unknown }[] = [];
+      for (const a of seq) got.push(await get(a));
+      expect(sockets.size).toBe(1);
+      expect(got.map((r) => r.status)).toEqual([200, 200, 200, 401, 401, 200, 200]);
+      expect(got.map((r) => (r.who as { role?: string }).role ?? null)).toEqual([
+        'admin',
+        'admin',
+        'viewer',
+        null,
+        null,
+        'viewer',
+        'operator',
+      ]);
+    } finally {
+      agent.destroy();
+    }
   });
 
   it('open without a key: health, readiness, metrics, documents, dashboard', async () => {

@@ -5,6 +5,7 @@
  * FORBIDDEN. Runs in `onRequest`, before the body is read. A route with
  * `config.queryKey` (the SSE stream, for EventSource clients) also takes `?key=`.
  */
+import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import { ApiError } from '../errors.ts';
 import { bearerKey, type KeyRing, type Principal, type Role, roleAllows } from './api-keys.ts';
@@ -21,6 +22,25 @@ declare module 'fastify' {
   }
 }
 
+/**
+ * The key a keep-alive connection last proved, and whose it is. The next request on the
+ * same connection that presents the same key is checked with one constant-time compare
+ * instead of a SHA-256 of the key (7 % of a GET's CPU in the gateway). Only a key that
+ * matched is kept, one per connection, and only for that connection: what a client
+ * could learn from the timing is whether its key equals the one it sent before.
+ */
+const proven = new WeakMap<object, { key: Buffer; principal: Principal }>();
+
+function identifyOn(ring: KeyRing, connection: object, key: string): Principal | undefined {
+  const k = Buffer.from(key, 'utf8');
+  const seen = proven.get(connection);
+  if (seen && k.length === seen.key.length && timingSafeEqual(k, seen.key)) return seen.principal;
+  const p = ring.identify(key);
+  if (p) proven.set(connection, { key: k, principal: p });
+  else proven.delete(connection);
+  return p;
+}
+
 export function installAuth(app: FastifyInstance, ring: KeyRing): void {
   app.decorateRequest('principal', null);
   // A callback hook, not an async one: no promise per request.
@@ -35,7 +55,7 @@ export function installAuth(app: FastifyInstance, ring: KeyRing): void {
       const q = (req.query as { key?: unknown }).key;
       if (typeof q === 'string') key = q;
     }
-    const p = key === undefined ? undefined : ring.identify(key);
+    const p = key === undefined ? undefined : identifyOn(ring, req.raw.socket, key);
     if (!p) {
       done(
         new ApiError(
