@@ -13,5 +13,6 @@ COPY config ./config
 RUN node bin/servofleet.js build && chown -R node:node .servofleet
 ENV NODE_ENV=production LOG_LEVEL=info
 USER node
-ENTRYPOINT ["node", "bin/servofleet.js"]
+# Smaller V8 young generation: about 20-30 MB less per process (services/cli/node-flags.ts).
+ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/servofleet.js"]
 CMD ["--help"]

@@ -1,10 +1,11 @@
 /**
  * `npm run bench -- fleet`: the whole stack on this machine, N simulated drives
  * (N = 10, 50, 100, 200, 500) polled at 20 Hz, each service its own OS process started
- * the way a user starts it (`node bin/servofleet.js sim|device|gateway|journal
- * --config FILE`, with a fleet file generated for N in a temp directory, and Mosquitto
- * as in production; the embedded aedes broker when Mosquitto is not installed), on
- * 127.0.0.1 with free ports:
+ * the way `servofleet up` and the compose image start it (`node --max-semi-space-size=4
+ * bin/servofleet.js sim|device|gateway|journal --config FILE`: services/cli/node-flags.ts),
+ * with a fleet file generated for N in a temp directory, and Mosquitto as in production
+ * (the embedded aedes broker when Mosquitto is not installed), on 127.0.0.1 with free
+ * ports:
  *
  * - the simulator serves the drives on unpaced raw-TCP serial links, one
  *   `servofleet device --link` process per link: by default links of 50 Dynamixel 2.0
@@ -50,6 +51,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync 
 import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { SERVICE_NODE_FLAGS } from '../services/cli/node-flags.ts';
 import { summariseProfiles } from './cpu-profile.ts';
 import { type Observer, observe, pollCount, probeLatency, setInMotion } from './fleet-client.ts';
 import { layout, mosquittoConf, writeFleetFiles } from './fleet-layout.ts';
@@ -108,6 +110,7 @@ async function runFleet(
       label,
       process.execPath,
       [
+        ...SERVICE_NODE_FLAGS,
         ...(prof && profDir
           ? ['--cpu-prof', `--cpu-prof-dir=${join(profDir, `${n}-${label.replace(/\s+/g, '-')}`)}`]
           : []),

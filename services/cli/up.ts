@@ -24,6 +24,7 @@ import { brokerListenAddress } from './broker.ts';
 import { ensureBuild } from './build.ts';
 import { loadFleetWithProfiles } from './fleet-profiles.ts';
 import { type CommandIo, commonArgs } from './main.ts';
+import { SERVICE_NODE_FLAGS } from './node-flags.ts';
 import { type PartSpec, Supervisor, spawnProcessGroup } from './supervisor.ts';
 import { formatEvent } from './supervisor-output.ts';
 
@@ -74,7 +75,7 @@ export function fleetParts(fleet: Fleet, ctx: PartContext): PartSpec[] {
     rule.instances(fleet).map((inst) => ({
       name: inst.label ? `${rule.command} ${inst.label}` : rule.command,
       command: ctx.node ?? process.execPath,
-      args: [CLI, rule.command, ...inst.args, '--config', ctx.configPath],
+      args: [...SERVICE_NODE_FLAGS, CLI, rule.command, ...inst.args, '--config', ctx.configPath],
       env,
       cwd: ctx.cwd,
       tier: rule.tier,

@@ -28,13 +28,15 @@ describe('fleetParts', () => {
   it('runs the broker, the simulator, a device service per link, the gateway, a line controller per line and the journal for the demo fleet', () => {
     const parts = fleetParts(parseFleet(demoText), ctx);
     const cli = resolve(root, 'bin/servofleet.js');
+    const flags = ['--max-semi-space-size=4'];
     expect(parts.map((p) => [p.name, p.tier, p.command, ...p.args])).toEqual([
-      ['broker', 0, '/usr/bin/node', cli, 'broker', '--config', '/etc/fleet.yaml'],
-      ['sim', 1, '/usr/bin/node', cli, 'sim', '--config', '/etc/fleet.yaml'],
+      ['broker', 0, '/usr/bin/node', ...flags, cli, 'broker', '--config', '/etc/fleet.yaml'],
+      ['sim', 1, '/usr/bin/node', ...flags, cli, 'sim', '--config', '/etc/fleet.yaml'],
       [
         'device bus-a',
         2,
         '/usr/bin/node',
+        ...flags,
         cli,
         'device',
         '--link',
@@ -46,6 +48,7 @@ describe('fleetParts', () => {
         'device bus-b',
         2,
         '/usr/bin/node',
+        ...flags,
         cli,
         'device',
         '--link',
@@ -53,11 +56,12 @@ describe('fleetParts', () => {
         '--config',
         '/etc/fleet.yaml',
       ],
-      ['gateway', 3, '/usr/bin/node', cli, 'gateway', '--config', '/etc/fleet.yaml'],
+      ['gateway', 3, '/usr/bin/node', ...flags, cli, 'gateway', '--config', '/etc/fleet.yaml'],
       [
         'line line-1',
         3,
         '/usr/bin/node',
+        ...flags,
         cli,
         'line',
         '--line',
@@ -65,7 +69,7 @@ describe('fleetParts', () => {
         '--config',
         '/etc/fleet.yaml',
       ],
-      ['journal', 1, '/usr/bin/node', cli, 'journal', '--config', '/etc/fleet.yaml'],
+      ['journal', 1, '/usr/bin/node', ...flags, cli, 'journal', '--config', '/etc/fleet.yaml'],
     ]);
     // Environment passes through, and every part loads the same fleet file.
     expect(parts[0]!.env).toEqual({ LOG_LEVEL: 'debug', SERVOFLEET_CONFIG: '/etc/fleet.yaml' });
