@@ -26,6 +26,8 @@ export interface Final {
   error?: ContractError;
   /** `drive`: the device service answered; `line`: the line decided (timeout, drive down, abort). */
   source: 'drive' | 'line';
+  /** The reply's `ts` (the device service's clock, as its state messages' `ts`), when the drive answered. */
+  ts?: number;
 }
 
 export interface DriveView {
@@ -307,7 +309,12 @@ export class DriveLink implements DrivePort {
     }
     if (status === 'accepted') return;
     const err = r.error as ContractError | undefined;
-    p.finish({ status, source: 'drive', ...(err ? { error: err } : {}) });
+    p.finish({
+      status,
+      source: 'drive',
+      ...(typeof r.ts === 'number' ? { ts: r.ts } : {}),
+      ...(err ? { error: err } : {}),
+    });
   }
 }
 

@@ -18,6 +18,8 @@ export interface SendEachOptions {
   evenIfDown?: boolean;
   /** One more try, under a new id, after a TIMEOUT from the drive (only for commands safe to repeat). */
   retryTimeout?: boolean;
+  /** Each drive's answer as it comes, before all are in. */
+  onEach?: ((s: Sent) => void) | undefined;
 }
 
 export interface Sent {
@@ -48,7 +50,9 @@ export function sendEach(
     drives.map(async (d) => {
       const first = await once(d, 0);
       const lost = first.final.source === 'drive' && first.final.error?.code === 'TIMEOUT';
-      return lost && o.retryTimeout ? once(d, 1) : first;
+      const sent = lost && o.retryTimeout ? await once(d, 1) : first;
+      o.onEach?.(sent);
+      return sent;
     }),
   );
 }
@@ -83,8 +87,9 @@ export class LineDrives {
   }
 
   /** `quickStop` to every drive, even those seen down (their DRIVE_UNREACHABLE is reported). */
-  quickStopAll(): Promise<Sent[]> {
-    return sendEach({ ...this.#o, evenIfDown: true }, this.#all, 'quickStop');
+  /** `onEach`: each drive's answer as it comes. */
+  quickStopAll(onEach?: (s: Sent) => void): Promise<Sent[]> {
+    return sendEach({ ...this.#o, evenIfDown: true, onEach }, this.#all, 'quickStop');
   }
 
   /** Enable those of `drives` not enabled yet; the ones that failed, with why. */

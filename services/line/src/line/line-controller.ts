@@ -19,7 +19,7 @@ import type {
 } from '../../../contract/src/index.ts';
 import type { Clock, Logger } from '../../../runtime/src/index.ts';
 import type { LinePlan } from '../cycle/parse-cycle.ts';
-import type { DrivePort } from '../drives/drive-link.ts';
+import type { DrivePort, Final } from '../drives/drive-link.ts';
 import type { SagaBook } from '../saga/saga-book.ts';
 import {
   type CycleAbort,
@@ -393,12 +393,13 @@ export class LineController {
    * compensation, ESTOPPED until reset.
    */
   async estop(reason: string): Promise<Sent[]> {
-    const sending = this.drives.quickStopAll();
+    const answered = new Map<string, Final>();
+    const sending = this.drives.quickStopAll((s) => answered.set(s.driveId, s.final));
     const abort: CycleAbort = { kind: 'estop', message: reason };
     this.#cycleAbort?.abort(abort);
     this.#compAbort?.abort(abort);
     this.setState('ESTOPPED', reason);
-    this.#guardEstop();
+    this.#guardEstop(answered);
     const results = await sending;
     this.#estopEvent(results);
     return results;
@@ -409,13 +410,21 @@ export class LineController {
    * again gets another quickStop: a motion command the device service was still
    * setting up when the quick stop arrived can re-enable the drive (a controlword
    * written after it), and an estop must hold.
+   *
+   * Only a state polled after the drive's quick stop completed counts (its `ts` later
+   * than the reply's, both the device service's clock): state and replies travel on
+   * different MQTT sessions, so a state polled just before the quick stop can arrive
+   * after it. Until a drive's quick stop has an answer its states are not judged; once
+   * it failed (drive down, timeout), any OPERATION_ENABLED counts.
    */
-  #guardEstop(): void {
+  #guardEstop(answered: ReadonlyMap<string, Final>): void {
     const clock = this.#o.clock;
     const last = new Map<string, number>();
     const off = this.#o.link.onState((d, s) => {
       if (this.status.state !== 'ESTOPPED') return off();
       if (s.cia402 !== 'OPERATION_ENABLED' || !this.plan.drives.includes(d)) return;
+      const q = answered.get(d);
+      if (!q || (q.status === 'completed' && (q.ts === undefined || s.ts <= q.ts))) return;
       if (clock.now() - (last.get(d) ?? Number.NEGATIVE_INFINITY) < ESTOP_RESEND_MS) return;
       last.set(d, clock.now());
       this.#log.warn({ driveId: d }, `${d} enabled again while ESTOPPED: quickStop again`);
