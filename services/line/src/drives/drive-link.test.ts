@@ -77,6 +77,7 @@ describe('DriveLink', () => {
     expect(await p).toEqual({
       status: 'failed',
       source: 'drive',
+      ts: 3,
       error: { code: 'DRIVE_FAULT', message: 'x' },
     });
   });
