@@ -3,7 +3,7 @@
  * (one transaction at a time, per-drive breakers), a DriveService with its own MQTT
  * session for every drive on the link, the process's own session with its availability
  * on `{root}/services/{id}/availability` (and last will), which also carries every
- * drive's state and telemetry, metrics and the admin
+ * drive's state, telemetry, events and replies, metrics and the admin
  * endpoints, and a graceful stop (finish in-flight work, publish offline, close the
  * link).
  */
@@ -147,8 +147,8 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
         { qos: 1, retain: true },
       )
       .catch(() => {});
-    // It also carries every drive's state and telemetry (see DriveService `data`).
-    for (const d of drives.values()) d.republishState();
+    // It also carries every drive's state, telemetry, events and replies (DriveService `data`).
+    for (const d of drives.values()) d.onDataSessionConnect();
   });
 
   for (const d of link.drives) {

@@ -55,11 +55,12 @@ export interface DriveServiceOptions {
   /** Opens this drive's own MQTT session with the given last will. */
   connect(will: { topic: string; payload: string; qos: 1; retain: true }): MqttConnection;
   /**
-   * The process's shared session that carries state and telemetry (the device process
-   * passes its own service session). A poll cycle's messages for every drive of the
-   * link then leave in one socket write, and the broker reads them in one go, instead
-   * of one write per drive session; the drive's own session keeps its last will,
-   * availability, meta, events, commands and replies. Without it, the drive's own
+   * The process's shared session that carries state, telemetry, events and replies
+   * (the device process passes its own service session). A poll cycle's messages for
+   * every drive of the link then leave in one socket write, and the broker reads them
+   * in one go, instead of one write per drive session; and a drive's state, events and
+   * replies keep their order (one session). The drive's own session keeps its last
+   * will, availability, meta and the command subscription. Without it, the drive's own
    * session carries everything.
    */
   data?: MqttConnection;
@@ -165,11 +166,11 @@ export class DriveService {
     mqtt.onConnect(async () => {
       // Birth: availability, meta and the latest state, then what waited offline.
       await this.#publishAvailability();
-      this.#send({ topic: t.drive(this.id, 'meta'), payload: this.#meta(), qos: 1, retain: true });
-      // With a shared data session, that session's own connect republishes the state.
-      if (!this.#o.data) this.republishState();
-      const waiting = this.#outbox.splice(0);
-      for (const m of waiting) this.#send(m);
+      void mqtt
+        .publishJson(t.drive(this.id, 'meta'), this.#meta(), { qos: 1, retain: true })
+        .catch(() => {});
+      // With a shared data session, that session's own connect does the rest.
+      if (!this.#o.data) this.onDataSessionConnect();
       await mqtt.subscribe(t.drive(this.id, 'commands'), { qos: 1 });
     });
     this.#scheduleHeartbeat();
@@ -314,12 +315,18 @@ export class DriveService {
     };
   }
 
-  /** Publishes the latest state again (retained): after the data session (re)connects. */
-  republishState(): void {
-    if (this.#latest && !this.#stopped) this.#publishState(this.#latest.state);
+  /**
+   * After the data session (re)connects: the latest state again (retained), then the
+   * events and replies that waited while it was away.
+   */
+  onDataSessionConnect(): void {
+    if (this.#stopped) return;
+    if (this.#latest) this.#publishState(this.#latest.state);
+    const waiting = this.#outbox.splice(0);
+    for (const m of waiting) this.#send(m);
   }
 
-  /** The session for state and telemetry: the shared data session, else the drive's own. */
+  /** The session for state, telemetry, events and replies: the shared one, else the drive's own. */
   #data(): MqttConnection | undefined {
     return this.#o.data ?? this.#mqtt;
   }
@@ -397,8 +404,9 @@ export class DriveService {
     });
   }
 
+  /** An event or a reply: on the data session, kept in a bounded buffer while it is away. */
   #send(m: Outgoing): void {
-    const mqtt = this.#mqtt;
+    const mqtt = this.#data();
     if (!mqtt?.connected) {
       if (m.qos === 0 || m.retain) return; // telemetry and retained topics: republished on connect
       if (this.#outbox.length >= (this.#o.offlineBuffer ?? 1000)) {
