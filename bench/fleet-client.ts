@@ -111,12 +111,16 @@ const MOTION_PER_LINK = 5;
  * Returns the commands that failed (and were tried again), and the drives that could
  * not be set moving, by step and final answer.
  */
-export async function setInMotion(o: Observer, links: Layout['links']) {
+export async function setInMotion(
+  o: Observer,
+  links: Layout['links'],
+  motion: Record<string, unknown>[] = BUS.motion,
+) {
   const failed = new Map<string, number>();
   let retried = 0;
   const one = async (id: string) => {
-    for (const [i, body] of BUS.motion.entries()) {
-      const last = i === BUS.motion.length - 1;
+    for (const [i, body] of motion.entries()) {
+      const last = i === motion.length - 1;
       let status = '';
       for (let attempt = 0; attempt < 3; attempt++) {
         if (attempt > 0) retried++;

@@ -9,6 +9,8 @@ const SUITE = 'fleet';
 
 export interface Measured {
   n: number;
+  /** Every drive enabled and holding position: telemetry at every poll, state only on a change. */
+  standing: boolean;
   links: number;
   broker: string;
   /** % of one core, by service kind. */
@@ -57,6 +59,7 @@ function lineFit(xs: number[], ys: number[]): { a: number; b: number; r2: number
 }
 
 export function rowsOf(m: Measured): Row[] {
+  if (m.standing) return standingRows(m);
   const stackCpu = sum(m.cpu, STACK);
   const simCpu = m.cpu.get('sim') ?? 0;
   const stackRss = sum(m.rss, STACK) / MB;
@@ -132,6 +135,53 @@ export function rowsOf(m: Measured): Row[] {
 
 /** The run delivered (nearly) every state message: N drives really ran at 20 Hz. */
 export const keptUp = (m: Measured) => m.stateRate >= 0.95 * m.n * POLL_HZ;
+
+/** A standing fleet: what it costs per poll (each a telemetry message), and whether every poll ran. */
+function standingRows(m: Measured): Row[] {
+  const stackCpu = sum(m.cpu, STACK);
+  const f1 = (v: number) => v.toFixed(1);
+  const polls = m.pollRate ?? 0;
+  const kept = polls >= 0.95 * m.n * POLL_HZ;
+  const perPoll = (pct: number) => ((pct * 10_000) / Math.max(1, polls)).toFixed(0);
+  const lat = [...m.probe.ms].sort((a, b) => a - b);
+  const failures = [...m.motion.failed].map(([k, v]) => `${v}× ${k}`).join(', ');
+  const name = (what: string) => `${m.n} standing drives: ${what}`;
+  return [
+    {
+      suite: SUITE,
+      name: name('CPU, stack without simulator'),
+      value: stackCpu,
+      unit: '% of one core',
+      reference: { name: 'one core', value: 100 },
+      note:
+        `${kept ? '' : `DID NOT KEEP UP (${Math.round((100 * polls) / (m.n * POLL_HZ))}% of the poll rate): `}` +
+        `every drive enabled and holding position, polled at ${POLL_HZ} Hz: telemetry at every poll, ` +
+        `state on a change only (${Math.round(m.stateRate)} msg/s: the latency probe's steps, the heartbeat); ` +
+        `device processes ${f1(m.cpu.get('device') ?? 0)}%, gateway ${f1(m.cpu.get('gateway') ?? 0)}%, ` +
+        `journal ${f1(m.cpu.get('journal') ?? 0)}%, broker (${m.broker}) ${f1(m.cpu.get('broker') ?? 0)}%; ` +
+        `per poll ${perPoll(stackCpu)} µs of CPU (device ${perPoll(m.cpu.get('device') ?? 0)}); ` +
+        `simulator ${f1(m.cpu.get('sim') ?? 0)}%; ${Math.round(polls)} polls/s` +
+        `${failures ? `; not enabled: ${failures}` : ''}; the 1-core target is for the moving fleet above`,
+    },
+    {
+      suite: SUITE,
+      name: name('RSS, stack without simulator'),
+      value: sum(m.rss, STACK) / MB,
+      unit: 'MB',
+      note: `peak over the window; device processes ${f1((m.rss.get('device') ?? 0) / MB)} MB`,
+    },
+    {
+      suite: SUITE,
+      name: name('state latency p99'),
+      value: percentile(lat, 99),
+      unit: 'ms',
+      note:
+        `bus-voltage step → first state message showing it, as above: p50 ` +
+        `${f1(percentile(lat, 50))} ms, ${lat.length} samples` +
+        `${m.probe.missed ? `, ${m.probe.missed} not seen within 2 s` : ''}`,
+    },
+  ];
+}
 
 export function growthRows(all: Measured[]): Row[] {
   if (all.length < 2) return [];

@@ -39,7 +39,10 @@
  * Also how much else the machine was doing meanwhile (other users' load skews a
  * 2-core machine).
  *
- * Knobs (environment): BENCH_FLEET_SIZES=50,500 to run some sizes only;
+ * Then 500 drives once more, standing (enabled, holding position): telemetry at every
+ * poll, state only on a change. Knobs (environment): BENCH_FLEET_SIZES=50,500 to run
+ * some sizes only; BENCH_FLEET_STANDING=500 (the default; empty: none) for the standing
+ * runs;
  * BENCH_FLEET_BUS=modbus (see above); BENCH_FLEET_BROKER=embedded for aedes instead of
  * Mosquitto; BENCH_FLEET_CPU_PROF=DIR to run the device and gateway processes under
  * `node --cpu-prof` and print their top self-time functions over the measuring window
@@ -54,7 +57,7 @@ import { join, resolve } from 'node:path';
 import { SERVICE_NODE_FLAGS } from '../services/cli/node-flags.ts';
 import { summariseProfiles } from './cpu-profile.ts';
 import { type Observer, observe, pollCount, probeLatency, setInMotion } from './fleet-client.ts';
-import { layout, mosquittoConf, writeFleetFiles } from './fleet-layout.ts';
+import { BUS, layout, mosquittoConf, writeFleetFiles } from './fleet-layout.ts';
 import { growthRows, type Measured, rowsOf } from './fleet-report.ts';
 import type { Row } from './harness.ts';
 import { cpuSeconds, machineCpu, rssBytes, type Service, ServiceGroup } from './processes.ts';
@@ -65,6 +68,17 @@ const MOSQUITTO = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto', '/usr/local/sbin
 );
 const SIZES = (process.env.BENCH_FLEET_SIZES ?? '10,50,100,200,500')
   .split(',')
+  .map(Number)
+  .filter((n) => Number.isInteger(n) && n > 0);
+/**
+ * Sizes run once more with every drive standing (enabled, holding position): each poll
+ * then publishes telemetry only, and state only when something changes (the latency
+ * probe's voltage steps) and at the 10 s heartbeat. Most of a real line stands most of
+ * the time; the runs above are the worst case. BENCH_FLEET_STANDING= (empty) skips it.
+ */
+const STANDING = (process.env.BENCH_FLEET_STANDING ?? '500')
+  .split(',')
+  .filter((x) => x.trim() !== '')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
 const WARMUP_MS = 5000;
@@ -98,6 +112,7 @@ async function runFleet(
   n: number,
   useMosquitto: boolean,
   profDir: string | undefined,
+  standing = false,
 ): Promise<Measured> {
   const l = await layout(n);
   const dir = mkdtempSync(join(tmpdir(), `sf-bench-fleet-${n}-`));
@@ -158,7 +173,8 @@ async function runFleet(
       );
     }
     const started = performance.now();
-    const motion = await setInMotion(obs, l.links);
+    // Standing: enabled and holding position (the first motion command only).
+    const motion = await setInMotion(obs, l.links, standing ? BUS.motion.slice(0, 1) : BUS.motion);
     const phases = `start ${((started - t00) / 1000).toFixed(0)} s, motion ${((performance.now() - started) / 1000).toFixed(0)} s`;
     await sleep(WARMUP_MS);
     group.checkAlive();
@@ -216,6 +232,7 @@ async function runFleet(
     const moving = obs.moving.size;
     const measured: Measured = {
       n,
+      standing,
       links: l.links.length,
       broker: useMosquitto ? `Mosquitto ${mosquittoVersion()}` : 'embedded aedes',
       cpu,
@@ -305,5 +322,17 @@ export async function fleetSuite(): Promise<Row[]> {
     );
     for (const p of m.profiles) console.log(`\nCPU profile, ${n} drives, ${p}`);
   }
-  return [...all.flatMap(rowsOf), ...growthRows(all)];
+  const standing: Measured[] = [];
+  for (const n of STANDING) {
+    const t = performance.now();
+    const m = await runFleet(n, useMosquitto, profDir, true).catch((err: unknown) => {
+      console.error(`fleet: ${n} standing drives failed, trying once more: ${String(err)}`);
+      return runFleet(n, useMosquitto, profDir, true);
+    });
+    standing.push(m);
+    console.error(
+      `fleet: ${n} standing drives measured in ${((performance.now() - t) / 1000).toFixed(0)} s`,
+    );
+  }
+  return [...all.flatMap(rowsOf), ...growthRows(all), ...standing.flatMap(rowsOf)];
 }
