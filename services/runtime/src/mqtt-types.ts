@@ -87,6 +87,13 @@ export interface MqttConnection {
   /** Resolves true when sent (QoS 0) or acknowledged (QoS 1/2); false when a QoS 0 message was dropped offline. */
   publish(topic: string, payload: string | Buffer, opts?: PublishOptions): Promise<boolean>;
   publishJson(topic: string, value: unknown, opts?: PublishOptions): Promise<boolean>;
+  /**
+   * QoS 0, not retained, no properties, fire and forget: the PUBLISH packet encoded here
+   * in one buffer and written to the connection's socket, in order with everything
+   * mqtt.js writes (for telemetry at poll rate; see mqtt.ts). False, and dropped, while
+   * not connected.
+   */
+  sendQos0(topic: string, payload: Buffer): boolean;
   /** Default QoS 1. Renewed on every reconnect. */
   subscribe(filters: string | string[], opts?: { qos?: QoS }): Promise<void>;
   /** Resolves at the next CONNACK (now if connected); MQTT_CONNECT_TIMEOUT after `timeoutMs`. */

@@ -302,6 +302,27 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     });
   }
 
+  // Topic names encoded once (with their 2-byte length), for sendQos0.
+  const topicBytes = new Map<string, Buffer>();
+
+  function sendQos0(topic: string, payload: Buffer): boolean {
+    const stream = client.stream as (NodeJS.WritableStream & { destroyed?: boolean }) | undefined;
+    if (closed || !client.connected || !stream || stream.destroyed) {
+      m?.dropped.inc({ client: opts.clientId, reason: 'offline' });
+      return false;
+    }
+    let t = topicBytes.get(topic);
+    if (t === undefined) {
+      const name = Buffer.from(topic, 'utf8');
+      t = Buffer.allocUnsafe(2 + name.length);
+      t.writeUInt16BE(name.length, 0);
+      name.copy(t, 2);
+      if (topicBytes.size < 100_000) topicBytes.set(topic, t);
+    }
+    stream.write(encodeQos0Publish(t, payload, negotiated === 5));
+    return true;
+  }
+
   client.connect();
 
   return {
@@ -337,6 +358,7 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     publishJson(topic, value, o) {
       return publish(topic, JSON.stringify(value), o);
     },
+    sendQos0,
     async subscribe(filters, o = {}) {
       if (closed) throw closedError(`subscribe to ${String(filters)}`);
       let granted: { topic: string; qos: number; reasonCode?: number }[];
@@ -437,6 +459,39 @@ function redactUrl(url: string): string {
  * for the peer's delayed ACK, up to tens of ms on Linux (measured: a state message's
  * p99 from poll to subscriber fell from 26.5 ms to 5.0 ms, watch reads on, aedes).
  */
+/**
+ * A QoS 0 PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3), not retained, not a duplicate: fixed
+ * header 0x30, the remaining length as a variable byte integer, the topic name (its
+ * 2-byte length first, `topic` holds both), on MQTT 5 a property length of 0, then the
+ * payload. No packet identifier at QoS 0.
+ *
+ * Why not mqtt.js's publish: it builds a packet object, runs it through its store and
+ * keep-alive bookkeeping and writes it to the socket in about six pieces (header,
+ * length, topic length, topic, payload…). A device process publishing the telemetry of
+ * 50 drives at 20 Hz spent about a quarter of its CPU there (a standing 200-drive
+ * fleet: 155 µs of device CPU per poll with telemetry, 118 µs without).
+ */
+export function encodeQos0Publish(topic: Buffer, payload: Buffer, v5: boolean): Buffer {
+  const remaining = topic.length + (v5 ? 1 : 0) + payload.length;
+  if (remaining > 268_435_455) throw new RangeError('MQTT packet too large');
+  const lenBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
+  const out = Buffer.allocUnsafe(1 + lenBytes + remaining);
+  out[0] = 0x30;
+  let i = 1;
+  let x = remaining;
+  do {
+    let byte = x % 128;
+    x = Math.floor(x / 128);
+    if (x > 0) byte |= 0x80;
+    out[i++] = byte;
+  } while (x > 0);
+  topic.copy(out, i);
+  i += topic.length;
+  if (v5) out[i++] = 0;
+  payload.copy(out, i);
+  return out;
+}
+
 function noLog(): void {}
 
 function noDelay(stream: unknown): void {

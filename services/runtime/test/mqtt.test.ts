@@ -16,6 +16,7 @@ import {
   reconnectDelay,
   startEmbeddedBroker,
 } from '../src/index.ts';
+import { encodeQos0Publish } from '../src/mqtt.ts';
 import { eventually, memoryLogger, startMosquitto } from './helpers.ts';
 
 const open: MqttConnection[] = [];
@@ -180,6 +181,68 @@ describe('connectMqtt with the embedded aedes broker (MQTT 3.1.1 only)', () => {
       code: 'MQTT_CLOSED',
     });
     await expect(a.subscribe('fleet/#')).rejects.toMatchObject({ code: 'MQTT_CLOSED' });
+  });
+});
+
+/** sendQos0 next to mqtt.js's own publishes: every size of length field, in order, exactly. */
+async function sendQos0RoundTrip(url: string, version: 4 | 5) {
+  const { got } = await subscriber(url, `sub-${version}`, 'fleet/#');
+  const a = conn(url, `raw-${version}`);
+  await a.waitConnected(5000);
+  expect(a.protocolVersion).toBe(version);
+  // Remaining lengths of 1, 2 and 3 bytes (< 128, < 16,384, < 2,097,152).
+  const sizes = [0, 10, 200, 20_000, 300_000];
+  const payload = (n: number) => Buffer.from('é'.repeat(Math.floor(n / 2)).padEnd(n, 'x'));
+  for (const [i, n] of sizes.entries()) {
+    expect(a.sendQos0(`fleet/raw/${i}/télémétrie`, payload(n))).toBe(true);
+    // mqtt.js's own packets on the same socket keep their place between them.
+    await a.publishJson('fleet/json', { i }, { qos: 1 });
+  }
+  await eventually(() => got.length === sizes.length * 2, 'every message', 5000);
+  expect(got.map((g) => g.topic)).toEqual(
+    sizes.flatMap((_, i) => [`fleet/raw/${i}/télémétrie`, 'fleet/json']),
+  );
+  for (const [i, n] of sizes.entries()) {
+    const g = got[2 * i]!;
+    expect(Buffer.from(g.packet.payload as Buffer).equals(payload(n))).toBe(true);
+    expect(g.packet.qos).toBe(0);
+    expect(g.packet.retain).toBe(false);
+    expect(JSON.parse(got[2 * i + 1]!.text)).toEqual({ i });
+  }
+  // Closed: dropped, and said so.
+  await a.close();
+  expect(a.sendQos0('fleet/raw/late', Buffer.from('x'))).toBe(false);
+}
+
+describe('sendQos0 (telemetry packets encoded in one piece)', () => {
+  it('arrives exactly, in order with mqtt.js publishes, over MQTT 3.1.1 (aedes)', async () => {
+    const b = await broker();
+    await sendQos0RoundTrip(b.url, 4);
+  });
+
+  it('arrives exactly, in order with mqtt.js publishes, over MQTT 5 (Mosquitto)', async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    await sendQos0RoundTrip(m.url, 5);
+  });
+
+  it('encodes the remaining length as MQTT’s variable byte integer', () => {
+    const topic = Buffer.from([0, 1, 0x61]);
+    const cases: [number, number[]][] = [
+      [0, [0x03]],
+      [124, [0x7f]],
+      [125, [0x80, 0x01]],
+      [16_380, [0xff, 0x7f]],
+      [16_381, [0x80, 0x80, 0x01]],
+    ];
+    for (const [n, len] of cases) {
+      const p = encodeQos0Publish(topic, Buffer.alloc(n, 1), false);
+      expect([...p.subarray(0, 1 + len.length)]).toEqual([0x30, ...len]);
+      expect(p.length).toBe(1 + len.length + 3 + n);
+    }
+    // MQTT 5: a property length of 0 after the topic.
+    const v5 = encodeQos0Publish(topic, Buffer.from('hi'), true);
+    expect([...v5]).toEqual([0x30, 6, 0, 1, 0x61, 0, 0x68, 0x69]);
   });
 });
 

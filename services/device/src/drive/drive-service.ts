@@ -92,6 +92,7 @@ export class DriveService {
   readonly #log: Logger;
   readonly #normalize: (v: Readonly<Record<string, number>>) => NormalState;
   readonly #runner: CommandRunner;
+  readonly #telemetryTopic: string;
   #mqtt: MqttConnection | undefined;
   #latest: Poll | undefined;
   #published: NormalState | undefined;
@@ -111,6 +112,7 @@ export class DriveService {
     this.id = o.driveId;
     this.kind = driveKind(o.profile);
     this.#normalize = normalizer(this.kind);
+    this.#telemetryTopic = o.topics.drive(o.driveId, 'telemetry');
     this.#log = o.log.child({ driveId: o.driveId, link: o.linkId });
     this.#runner = new CommandRunner({
       ctx: {
@@ -164,11 +166,13 @@ export class DriveService {
       if (topic === t.drive(this.id, 'commands')) this.#onCommand(payload, packet.properties);
     });
     mqtt.onConnect(async () => {
-      // Birth: availability, meta and the latest state, then what waited offline.
-      await this.#publishAvailability();
-      void mqtt
+      // Birth: meta first (a subscriber that sees the drive online has its birth
+      // certificate), then availability; the latest state and what waited offline go
+      // out on the data session (this one, without).
+      await mqtt
         .publishJson(t.drive(this.id, 'meta'), this.#meta(), { qos: 1, retain: true })
         .catch(() => {});
+      await this.#publishAvailability();
       // With a shared data session, that session's own connect does the rest.
       if (!this.#o.data) this.onDataSessionConnect();
       await mqtt.subscribe(t.drive(this.id, 'commands'), { qos: 1 });
@@ -191,10 +195,9 @@ export class DriveService {
     // Telemetry and state carry the same fields: serialised once.
     const msg = Buffer.from(JSON.stringify(this.#stateMessage(state)));
     const data = this.#data();
-    if (data?.connected) {
-      // QoS 0 and fire-and-forget: dropped while the broker is away.
-      void data.publish(this.#o.topics.drive(this.id, 'telemetry'), msg, { qos: 0 });
-    }
+    // QoS 0, fire and forget (dropped while the broker is away), the packet encoded in
+    // one piece: mqtt.js's publish costs a quarter of a device process's CPU at 20 Hz.
+    data?.sendQos0(this.#telemetryTopic, msg);
     if (!this.#published || !sameState(this.#published, state)) this.#publishState(state, msg);
     for (const w of this.#waiters) {
       if (atWallMs > w.after && w.ok(poll)) {
