@@ -29,6 +29,7 @@
  *   They live in memory only: they are lost when the process ends, and `close()`
  *   rejects those still waiting with MQTT_CLOSED.
  */
+import type { Writable } from 'node:stream';
 import { TLSSocket } from 'node:tls';
 import { connect, type IClientOptions, type IPublishPacket, type MqttClient } from 'mqtt';
 import { type Clock, systemClock } from './clock.ts';
@@ -304,9 +305,11 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
 
   // Topic names encoded once (with their 2-byte length), for sendQos0.
   const topicBytes = new Map<string, Buffer>();
+  // The stream sendQos0 has corked until the next tick, if any.
+  let corked: Writable | undefined;
 
   function sendQos0(topic: string, payload: Buffer): boolean {
-    const stream = client.stream as (NodeJS.WritableStream & { destroyed?: boolean }) | undefined;
+    const stream = client.stream as Writable | undefined;
     if (closed || !client.connected || !stream || stream.destroyed) {
       m?.dropped.inc({ client: opts.clientId, reason: 'offline' });
       return false;
@@ -318,6 +321,16 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
       t.writeUInt16BE(name.length, 0);
       name.copy(t, 2);
       if (topicBytes.size < 100_000) topicBytes.set(topic, t);
+    }
+    // Corked until the next tick, as mqtt.js corks its own packets: the telemetry of
+    // every drive of a poll cycle leaves in one write, not one system call each.
+    if (corked !== stream) {
+      corked = stream;
+      stream.cork();
+      process.nextTick(() => {
+        corked = undefined;
+        stream.uncork();
+      });
     }
     stream.write(encodeQos0Publish(t, payload, negotiated === 5));
     return true;
