@@ -13,8 +13,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Command, DriveState } from '../../../contract/src/index.ts';
 import { type LineConfig, ManualClock } from '../../../runtime/src/index.ts';
+import { OnlineDrivePort } from '../../test/drive-port.ts';
 import { parseLine } from '../cycle/parse-cycle.ts';
-import type { DrivePort, Final } from '../drives/drive-link.ts';
+import type { Final } from '../drives/drive-link.ts';
 import { SagaBook, summarize } from '../saga/saga-book.ts';
 import { SagaLog } from '../saga/saga-log.ts';
 import { LineController } from './line-controller.ts';
@@ -33,37 +34,19 @@ const DRIVES = new Map(
   ['a1', 'a2'].map((d) => [d, { protocol: 'modbus-rtu' as const, limits: {} }]),
 );
 
-class Port implements DrivePort {
+class Port extends OnlineDrivePort {
   readonly sent: { driveId: string; type: string }[] = [];
   readonly #answers = new Map<string, (f: Final) => void>();
   readonly #states = new Set<(d: string, s: DriveState) => void>();
-  view() {
-    return {
-      availability: 'online' as const,
-      reason: undefined,
-      breaker: 'closed' as const,
-      state: undefined,
-    };
-  }
-  isDown() {
-    return false;
-  }
-  isUp() {
-    return true;
-  }
-  onChange() {
-    return () => {};
-  }
-  onState(cb: (d: string, s: DriveState) => void) {
+  override onState(cb: (d: string, s: DriveState) => void) {
     this.#states.add(cb);
-    return () => this.#states.delete(cb);
+    return () => {
+      this.#states.delete(cb);
+    };
   }
   send(driveId: string, command: Command): Promise<Final> {
     this.sent.push({ driveId, type: command.type });
     return new Promise((resolve) => this.#answers.set(driveId, resolve));
-  }
-  async waitForState() {
-    return 'ok' as const;
   }
   answer(driveId: string, f: Final) {
     this.#answers.get(driveId)!(f);

@@ -12,8 +12,9 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import type { Command } from '../../../contract/src/index.ts';
 import { type LineConfig, ManualClock } from '../../../runtime/src/index.ts';
+import { OnlineDrivePort } from '../../test/drive-port.ts';
 import { parseLine } from '../cycle/parse-cycle.ts';
-import type { DrivePort, Final, SendOptions } from '../drives/drive-link.ts';
+import type { Final, SendOptions } from '../drives/drive-link.ts';
 import { SagaBook, summarize } from './saga-book.ts';
 import { parseLog, SagaLog } from './saga-log.ts';
 import { compensate, type RunnerContext, runCycle, type StepEventBody } from './saga-runner.ts';
@@ -49,37 +50,14 @@ const DRIVES = new Map(
 
 type Answer = (driveId: string, cmd: Command, o: SendOptions) => Final | Promise<Final>;
 
-class ScriptedPort implements DrivePort {
+class ScriptedPort extends OnlineDrivePort {
   readonly sent: { driveId: string; command: Command }[] = [];
   answer: Answer = () => OK;
   onSend: (cmd: Command) => void = () => {};
-  view() {
-    return {
-      availability: 'online' as const,
-      reason: undefined,
-      breaker: 'closed' as const,
-      state: undefined,
-    };
-  }
-  isDown() {
-    return false;
-  }
-  isUp() {
-    return true;
-  }
-  onChange() {
-    return () => {};
-  }
-  onState() {
-    return () => {};
-  }
   async send(driveId: string, command: Command, o: SendOptions): Promise<Final> {
     this.sent.push({ driveId, command });
     this.onSend(command);
     return this.answer(driveId, command, o);
-  }
-  async waitForState() {
-    return 'ok' as const;
   }
 }
 
