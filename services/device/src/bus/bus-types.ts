@@ -63,7 +63,7 @@ export interface BusOptions {
 
 export interface RequestOptions {
   /** `high`: before any queued poll or normal request (quick stop, stop). */
-  priority?: Lane;
+  priority?: Exclude<Lane, 'poll'>;
   /** Wall-clock ms: not sent at all (EXPIRED) once this has passed. */
   deadlineWallMs?: number;
   /** Once aborted, a request still waiting in the queue is dropped unsent (WITHDRAWN). */

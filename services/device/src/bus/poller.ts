@@ -8,7 +8,7 @@
  * Watch reads (drives with `watchHz`): when the wire is idle, the poller reads the
  * profile's `watch` objects (the statusword: one register) of the watched drive whose
  * last sample is oldest, at most `watchHz` times a second per drive, and polls the drive
- * at once, at the front of the queue, when they differ from its last poll. A state
+ * at once, at the front of the poll lane, when they differ from its last poll. A state
  * change is then seen a few ms after it happens instead of up to a poll period later,
  * and state messages still come from whole polls only. Watch reads use only wire time
  * nothing else wants; they cost the drive's CPU and the device service's.
@@ -96,7 +96,7 @@ export class Poller {
     this.#watchCursor = (this.#watched.indexOf(best) + 1) % n;
     const d = best;
     return {
-      lane: 'normal',
+      lane: 'poll',
       check: () => (this.#host.linkUp() ? undefined : this.#host.linkDownError(d)),
       drop: () => undefined,
       run: () => this.#runWatch(d),
@@ -122,22 +122,29 @@ export class Poller {
     }
   }
 
-  /** Starts the tickers, first deadlines staggered over the period so polls spread out. */
+  /**
+   * Starts one ticker per poll period. At each tick every group and drive of that
+   * period is queued at once, in the `poll` lane, and the link reads them back to back:
+   * a cycle is one timer wake of the process rather than one per group or drive (on a
+   * small VM each wake of an idle process costs it ~0.1 ms of CPU), and a command
+   * queued meanwhile goes before the rest of the cycle.
+   */
   start(): void {
-    if (this.#dxl) {
-      this.#groups.forEach((g, i) => {
-        const t = new Ticker(this.#clock, g.periodMs, () => this.#tickGroup(g));
-        t.start((g.periodMs * i) / this.#groups.length);
-        this.#tickers.push(t);
+    const byPeriod = new Map<number, (() => void)[]>();
+    const add = (periodMs: number, tick: () => void) => {
+      const ticks = byPeriod.get(periodMs);
+      if (ticks) ticks.push(tick);
+      else byPeriod.set(periodMs, [tick]);
+    };
+    if (this.#dxl) for (const g of this.#groups) add(g.periodMs, () => this.#tickGroup(g));
+    else for (const d of this.#drives) add(d.counters.periodMs, () => this.#tick(d));
+    for (const [periodMs, ticks] of byPeriod) {
+      const t = new Ticker(this.#clock, periodMs, () => {
+        for (const tick of ticks) tick();
       });
-      return;
-    }
-    this.#drives.forEach((d, i) => {
-      const period = d.counters.periodMs;
-      const t = new Ticker(this.#clock, period, () => this.#tick(d));
-      t.start((period * i) / this.#drives.length);
+      t.start();
       this.#tickers.push(t);
-    });
+    }
   }
 
   stop(): void {
@@ -153,7 +160,7 @@ export class Poller {
     d.pollQueued = true;
     this.#scheduler.push(
       {
-        lane: 'normal',
+        lane: 'poll',
         check: () => (this.#host.linkUp() ? undefined : this.#host.linkDownError(d)),
         drop: () => {
           d.pollQueued = false;
@@ -212,7 +219,7 @@ export class Poller {
     if (members.length < 2) return;
     g.queued = true;
     this.#scheduler.push({
-      lane: 'normal',
+      lane: 'poll',
       check: () => (this.#host.linkUp() ? undefined : new BusError('LINK_DOWN', 'link down')),
       drop: () => {
         g.queued = false;

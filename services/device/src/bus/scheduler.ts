@@ -1,8 +1,10 @@
 /**
  * One transaction on the wire at a time per link (modbus-serial and jsmodbus let two
- * requests collide; DESIGN.md "What the anchors get wrong"). Jobs wait in two lanes:
- * `high` (quick stop, stop) always goes before anything `normal` (polls and ordinary
- * requests, first come first served). Right before a job goes on the wire the
+ * requests collide; DESIGN.md "What the anchors get wrong"). Jobs wait in three lanes,
+ * each first come first served: `high` (quick stop, stop) goes before anything else,
+ * then `normal` (commands' reads and writes), then `poll` (the poller's cycles). A
+ * command thus waits for at most the one transaction on the wire, even when a whole
+ * poll cycle of the link is queued at once. Right before a job goes on the wire the
  * scheduler waits for the line to be quiet (after a timeout), then drops the job
  * unsent if its deadline has passed (EXPIRED) or its own check refuses it (the drive's
  * breaker opened, the link went down while it waited).
@@ -16,7 +18,7 @@ import type { Clock, TimerHandle } from '../../../runtime/src/clock.ts';
 import { BusError } from './errors.ts';
 import type { LineGuard } from './line-guard.ts';
 
-export type Lane = 'high' | 'normal';
+export type Lane = 'high' | 'normal' | 'poll';
 
 export interface Job {
   lane: Lane;
@@ -36,7 +38,7 @@ export type IdleFiller = () => Job | number | undefined;
 export class Scheduler {
   readonly #clock: Clock;
   readonly #guard: LineGuard;
-  readonly #lanes: Record<Lane, Job[]> = { high: [], normal: [] };
+  readonly #lanes: Record<Lane, Job[]> = { high: [], normal: [], poll: [] };
   #pumping = false;
   #stopped = false;
   #inFlight: Promise<void> | undefined;
@@ -63,7 +65,7 @@ export class Scheduler {
 
   /** Jobs waiting (not counting the one on the wire). */
   get depth(): number {
-    return this.#lanes.high.length + this.#lanes.normal.length;
+    return this.#lanes.high.length + this.#lanes.normal.length + this.#lanes.poll.length;
   }
 
   /** Drops every waiting job (BUS_STOPPED) and resolves once the job on the wire is done. */
@@ -71,7 +73,7 @@ export class Scheduler {
     this.#stopped = true;
     this.#clearIdleTimer();
     const err = new BusError('BUS_STOPPED', 'the bus is stopped');
-    for (const lane of [this.#lanes.high, this.#lanes.normal]) {
+    for (const lane of [this.#lanes.high, this.#lanes.normal, this.#lanes.poll]) {
       for (const job of lane.splice(0)) job.drop(err);
     }
     await this.#inFlight;
@@ -84,7 +86,11 @@ export class Scheduler {
       while (!this.#stopped && (this.depth > 0 || this.#idle !== undefined)) {
         await this.#guard.ready();
         if (this.#stopped) break;
-        const job = this.#lanes.high.shift() ?? this.#lanes.normal.shift() ?? this.#fill();
+        const job =
+          this.#lanes.high.shift() ??
+          this.#lanes.normal.shift() ??
+          this.#lanes.poll.shift() ??
+          this.#fill();
         if (job === undefined) break;
         const deadline = job.deadlineWallMs;
         const now = this.#clock.wallNow();

@@ -206,3 +206,68 @@ describe('Fast Sync Read on a long bus', () => {
     for (const u of ids) expect(polls.get(`dxl-${u}`)).toBeGreaterThanOrEqual(9); // 10 Hz, 1 s
   });
 });
+
+describe('a poll cycle on a long bus', () => {
+  it("reads its groups back to back, once per period, and a write sent as it starts goes right after the first group's read", async () => {
+    const clock = new TestClock(0);
+    const ids = Array.from({ length: 24 }, (_, i) => i + 1);
+    const sim = new Simulator({
+      clock,
+      seed: 3,
+      links: [
+        {
+          id: 'bus-b',
+          protocol: 'dynamixel2',
+          baud: 1_000_000,
+          listen: 'memory://bus-b',
+          drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM })),
+        },
+      ],
+    });
+    const rig = { clock, sim };
+    const spy = new WireSpy(clock);
+    const bus = new Bus({
+      linkId: 'bus-b',
+      protocol: 'dynamixel2',
+      baud: 1_000_000,
+      drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM, pollHz: 10 })),
+      link: async () => spy.wrap(sim.connect('bus-b')),
+      clock,
+    });
+    stops.push(() => settle(rig, bus.stop()));
+    bus.start();
+    await runFor(rig, 1000);
+    const reads = spy.dxlInstructions().filter((p) => p.instruction === I.FastSyncRead);
+    const groups = new Set(reads.map((p) => p.params.subarray(4).join(','))).size;
+    expect(groups).toBeGreaterThanOrEqual(3); // 24 xm430 servos: 10 a group at most
+    // Cycles: every group once, the reads one right after another (well within the
+    // 100 ms period), then a pause until the next period.
+    const cycles: number[][] = [];
+    for (const p of reads) {
+      const last = cycles.at(-1);
+      if (last && p.at - last[0]! < 50) last.push(p.at);
+      else cycles.push([p.at]);
+    }
+    expect(cycles.length).toBeGreaterThanOrEqual(9);
+    for (const c of cycles.slice(1, -1)) expect(c).toHaveLength(groups);
+
+    // Between cycles (the one at 1000 ms is over by 1050), then the next one starts: its
+    // first group read goes on the wire, the others wait.
+    await runFor(rig, 50);
+    const before = spy.events.length;
+    const n = spy.dxlInstructions().filter((p) => p.instruction === I.FastSyncRead).length;
+    await runUntil(
+      rig,
+      () => spy.dxlInstructions().filter((p) => p.instruction === I.FastSyncRead).length > n,
+      200,
+    );
+    const write = bus.write('dxl-24', [['goalPosition', 1000]]);
+    expect('ok' in (await settle(rig, write))).toBe(true);
+    await runFor(rig, 60);
+    const order = spy
+      .dxlInstructions(before)
+      .map((p) => (p.instruction === I.FastSyncRead ? 'group read' : p.instruction))
+      .slice(0, groups + 1);
+    expect(order).toEqual(['group read', I.Write, ...Array(groups - 1).fill('group read')]);
+  });
+});
