@@ -159,6 +159,7 @@ export async function startDeviceProcess(o: DeviceProcessOptions): Promise<Devic
       protocol: link.protocol,
       profile: o.profiles.get(d.profile)!,
       pollHz: d.pollHz,
+      ...(d.stateIntervalMs !== undefined ? { stateIntervalMs: d.stateIntervalMs } : {}),
       limits: d.limits ?? {},
       serviceId,
       topics: t,

@@ -41,6 +41,12 @@ export const MetaSchema = Type.Object(
     model: Type.Optional(Type.String()),
     firmware: Type.Optional(Type.String()),
     pollHz: Type.Number(),
+    /**
+     * While only position, velocity, torque, temperature or voltage change, state is
+     * published at most this often (ms); telemetry carries every poll. A change of the
+     * CiA 402 state, mode, target reached or fault is published at once.
+     */
+    stateIntervalMs: Type.Optional(Type.Integer({ minimum: 0 })),
     limits: LimitsSchema,
     /** The commands this drive takes. */
     commands: Type.Array(Type.String()),

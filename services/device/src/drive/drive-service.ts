@@ -1,6 +1,7 @@
 /**
  * One drive as an MQTT citizen: its own MQTT session (so its last will marks exactly
- * this drive offline), retained availability, meta and state, telemetry at poll rate,
+ * this drive offline), retained availability, meta and state (on change: `stateDue`),
+ * telemetry at poll rate,
  * events with unique ids, and command intake with replies to the MQTT 5 response
  * topic (with correlation data) or to `replyTo` for 3.1.1 clients.
  *
@@ -36,6 +37,7 @@ import {
   driveKind,
   type NormalState,
   normalizer,
+  sameDiscrete,
   sameState,
 } from './drive-view.ts';
 
@@ -66,6 +68,12 @@ export interface DriveServiceOptions {
   data?: MqttConnection;
   /** Republish the retained state at least this often (default 10 s). */
   heartbeatMs?: number;
+  /**
+   * While only the measured values change, publish state at most this often (default
+   * `DEFAULT_STATE_INTERVAL_MS`; 0: at every poll that changes anything). See
+   * `stateDue`.
+   */
+  stateIntervalMs?: number;
   /** Events and replies kept while the broker is away (default 1000). */
   offlineBuffer?: number;
   onCommandPhase?(cmd: Command, phase: CommandPhase, error?: ContractError): void;
@@ -197,7 +205,10 @@ export class DriveService {
     // QoS 0, fire and forget (dropped while the broker is away), the packet encoded in
     // one piece (sendQos0) rather than through mqtt.js's publish.
     data?.sendQos0(this.#telemetryTopic, msg);
-    if (!this.#published || !sameState(this.#published, state)) this.#publishState(state, msg);
+    const interval = this.#o.stateIntervalMs ?? DEFAULT_STATE_INTERVAL_MS;
+    if (stateDue(this.#published, state, this.#o.clock.now() - this.#publishedAt, interval)) {
+      this.#publishState(state, msg);
+    }
     for (const w of this.#waiters) {
       if (atWallMs > w.after && w.ok(poll)) {
         this.#waiters.delete(w);
@@ -382,6 +393,7 @@ export class DriveService {
       profile: o.profile.name,
       model: o.profile.description || o.profile.name,
       pollHz: o.pollHz,
+      stateIntervalMs: o.stateIntervalMs ?? DEFAULT_STATE_INTERVAL_MS,
       limits: {
         ...(o.limits.position
           ? { position: [o.limits.position[0], o.limits.position[1]] as [number, number] }
@@ -422,4 +434,44 @@ export class DriveService {
         this.#log.debug({ err, topic: m.topic }, 'publish not acknowledged'),
       );
   }
+}
+
+/**
+ * State is published every `DEFAULT_STATE_INTERVAL_MS` at most while a drive moves (its
+ * position changes at every poll), 5 a second: a retained snapshot for dashboards and
+ * read models, not a stream (telemetry is the stream, at poll rate, QoS 0). Sparkplug
+ * B reports by exception for the same reason.
+ */
+export const DEFAULT_STATE_INTERVAL_MS = 200;
+
+/**
+ * A step of the bus voltage or the temperature at least this large since the last state
+ * message goes out at once, like a change of state (a sagging supply, a drive heating
+ * up is news); smaller ones, the noise of a real sensor, wait for the interval.
+ */
+export const STATE_DEADBAND = { voltage: 1, temperature: 2 } as const;
+
+/**
+ * Whether a poll's view `s` goes out as a state message, given the last one published
+ * (`sinceMs` ago): at once when there was none, when the CiA 402 state, mode, target
+ * reached or fault changed, or when the voltage or temperature moved by its
+ * `STATE_DEADBAND`; when only the measured values changed otherwise, once `intervalMs`
+ * has passed since the last one. The first change after a quiet spell thus goes at
+ * once; on the move, the latest view goes out every interval, and the view where the
+ * drive came to rest at the first poll after it (polls keep coming: no timer).
+ */
+export function stateDue(
+  published: NormalState | undefined,
+  s: NormalState,
+  sinceMs: number,
+  intervalMs: number,
+): boolean {
+  if (published === undefined || !sameDiscrete(published, s)) return true;
+  if (
+    Math.abs(s.voltage - published.voltage) >= STATE_DEADBAND.voltage ||
+    Math.abs(s.temperature - published.temperature) >= STATE_DEADBAND.temperature
+  ) {
+    return true;
+  }
+  return sinceMs >= intervalMs && !sameState(published, s);
 }

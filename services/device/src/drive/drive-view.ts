@@ -124,6 +124,19 @@ export function normalizer(kind: DriveKind): (v: Readonly<Record<string, number>
   return kind === 'cia402' ? normalizeCia402 : normalizeDynamixel;
 }
 
+/**
+ * True when two views agree on what a controller acts on: the CiA 402 state, the mode,
+ * target reached and the fault (the measured values may differ).
+ */
+export function sameDiscrete(a: NormalState, b: NormalState): boolean {
+  return (
+    a.cia402 === b.cia402 &&
+    a.mode === b.mode &&
+    a.targetReached === b.targetReached &&
+    (a.fault?.code ?? null) === (b.fault?.code ?? null)
+  );
+}
+
 /** True when two views differ in anything but noise-free equality of every field. */
 export function sameState(a: NormalState, b: NormalState): boolean {
   return (

@@ -8,55 +8,15 @@
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { topics } from '../../../contract/src/index.ts';
-import { ManualClock, type MqttConnection } from '../../../runtime/src/index.ts';
+import { ManualClock } from '../../../runtime/src/index.ts';
 import { DriveService } from '../../src/drive/drive-service.ts';
 import { XM } from '../bus/harness.ts';
-
-interface Sent {
-  topic: string;
-  body: Record<string, unknown>;
-  qos: number;
-  retain: boolean;
-}
-
-function stubSession(connected: boolean) {
-  const sent: Sent[] = [];
-  const record = (
-    topic: string,
-    payload: string | Buffer,
-    o: { qos?: number; retain?: boolean } = {},
-  ) => {
-    sent.push({
-      topic,
-      body: JSON.parse(payload.toString()),
-      qos: o.qos ?? 0,
-      retain: o.retain ?? false,
-    });
-    return Promise.resolve(true);
-  };
-  const s = {
-    connected,
-    protocolVersion: 4,
-    onConnect: () => () => {},
-    onMessage: () => () => {},
-    publish: record,
-    publishJson: (topic: string, value: unknown, o?: { qos?: number; retain?: boolean }) =>
-      record(topic, JSON.stringify(value), o),
-    sendQos0(topic: string, payload: Buffer) {
-      if (!s.connected) return false;
-      void record(topic, payload);
-      return true;
-    },
-    subscribe: async () => {},
-    waitConnected: async () => {},
-    close: async () => {},
-  };
-  return { s, sent };
-}
+import { asSession, stubSession } from './stub-session.ts';
 
 function drive(offlineBuffer?: number) {
   const own = stubSession(true);
   const data = stubSession(false);
+  const clock = new ManualClock();
   const svc = new DriveService({
     driveId: 'd1',
     linkId: 'bus-b',
@@ -68,21 +28,21 @@ function drive(offlineBuffer?: number) {
     serviceId: 'device-bus-b',
     topics: topics('sf'),
     bus: {} as never,
-    clock: new ManualClock(),
+    clock,
     log: pino({ level: 'silent' }),
-    connect: () => own.s as unknown as MqttConnection,
-    data: data.s as unknown as MqttConnection,
+    connect: () => asSession(own.s),
+    data: asSession(data.s),
     ...(offlineBuffer ? { offlineBuffer } : {}),
   });
   svc.start();
-  return { svc, own, data };
+  return { svc, own, data, clock };
 }
 
 const POLL = { torqueEnable: 1, presentPosition: 100, hardwareErrorStatus: 0 };
 
 describe('DriveService with a shared data session', () => {
   it('keeps events while the data session is away and sends them, after the latest state, when it is back', () => {
-    const { svc, own, data } = drive();
+    const { svc, own, data, clock } = drive();
     svc.onAvailability('online', 'answering');
     svc.onPoll({ ...POLL }, 1000);
     svc.onBreaker('open');
@@ -105,7 +65,9 @@ describe('DriveService with a shared data session', () => {
     // Nothing of it on the drive's own session.
     expect(own.sent.filter((m) => /state|events|telemetry/.test(m.topic))).toEqual([]);
 
-    // Connected: telemetry at every poll, state on a change, both on the data session.
+    // Connected: telemetry at every poll, state on a change (the first one after a
+    // quiet spell at once), both on the data session.
+    clock.advance(1000);
     const n = data.sent.length;
     svc.onPoll({ ...POLL, presentPosition: 200 }, 1050);
     expect(data.sent.slice(n).map((m) => [m.topic, m.qos])).toEqual([

@@ -37,6 +37,14 @@ export const DriveSchema = Type.Object(
      * in a few ms instead of up to a poll period. Uses only wire time nothing else wants.
      */
     watchHz: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1000 })),
+    /**
+     * Default 200. While only the measured values change (position, velocity, torque,
+     * temperature, voltage: a drive on the move), its retained state is published at
+     * most this often, ms; telemetry carries every poll. A change of the CiA 402 state,
+     * mode, target reached or fault is published at once, and so is the first change
+     * after a quiet interval. 0: state at every poll that changes anything.
+     */
+    stateIntervalMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 60_000 })),
     limits: Type.Optional(LimitsSchema),
   },
   strict,
