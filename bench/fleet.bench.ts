@@ -15,10 +15,10 @@
  *   Modbus silence between frames, so 10 drives a link at 20 Hz; N = 500 is then 50
  *   device processes);
  * - every drive is enabled and set moving (over MQTT, as a controller would command it,
- *   a few drives of a link at a time), so that its state changes at every poll and its
- *   device service publishes a state message at every poll besides the telemetry: the
- *   worst case for the state path (a drive standing still publishes state only when
- *   something changes);
+ *   a few drives of a link at a time), so that its position changes at every poll: each
+ *   poll a telemetry message, and a state message every `stateIntervalMs` (200 ms, the
+ *   default) — the busiest case for the state path (a drive standing still publishes
+ *   state only when something changes);
  * - after a warm-up, a measuring window: CPU time of every process from /proc
  *   (utime + stime over `getconf CLK_TCK`), its peak RSS (VmRSS, sampled each second),
  *   successful polls/s (the device processes' own counts on /readyz), state messages/s
@@ -33,8 +33,8 @@
  *
  * Reported per N: CPU % of one core per kind of service (device processes summed), the
  * stack without the simulator (which stands in for the hardware) and with it, and what
- * that is per state message; RSS; state messages/s; state latency p99. Then how the cost
- * grows with N: CPU per drive and per 1000 state messages/s, and RSS per drive, at 500
+ * that is per poll; RSS; polls/s and state messages/s; state latency p99. Then how the
+ * cost grows with N: CPU per drive and per 1000 polls/s, and RSS per drive, at 500
  * against 50, with a straight-line fit over the sizes where the stack kept up with 20 Hz.
  * Also how much else the machine was doing meanwhile (other users' load skews a
  * 2-core machine).
