@@ -94,6 +94,15 @@ export interface MqttConnection {
    * not connected.
    */
   sendQos0(topic: string, payload: Buffer): boolean;
+  /**
+   * QoS 1, no properties, fire and forget: like `sendQos0`, with a packet identifier
+   * of its own range (mqtt.js's publishes use the other half) and the broker's PUBACK
+   * taken in without a callback. For a retained snapshot its sender republishes after
+   * every connect (a device's state): a message unacknowledged when the connection
+   * drops is not sent again. False, and not sent, while not connected or with
+   * `FAST_QOS1_INFLIGHT` unacknowledged: publish through `publish` then.
+   */
+  sendQos1(topic: string, payload: Buffer, retain: boolean): boolean;
   /** Default QoS 1. Renewed on every reconnect. */
   subscribe(filters: string | string[], opts?: { qos?: QoS }): Promise<void>;
   /** Resolves at the next CONNACK (now if connected); MQTT_CONNECT_TIMEOUT after `timeoutMs`. */

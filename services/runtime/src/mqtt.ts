@@ -111,6 +111,8 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     queueQoSZero: false,
     resubscribe: true,
     manualConnect: true,
+    // Packet identifiers 1–0x7FFF; sendQos1 takes 0x8000–0xFFFF.
+    messageIdProvider: new LowerHalfIds(),
   };
   // mqtt.js formats a debug line (through `debug`) on every packet it sends or takes
   // in, 2–3 % of a device process's CPU at 20 Hz × 50 drives; off unless asked for
@@ -160,7 +162,17 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     });
   });
   client.on('packetreceive', (packet) => {
-    if (packet.cmd === 'connack') attempt.connack = true;
+    if (packet.cmd === 'connack') {
+      attempt.connack = true;
+      // MQTT 5 §3.2.2.3.3: how many QoS 1/2 publishes the broker takes unacknowledged;
+      // sendQos1 keeps to half of it, mqtt.js's own share the other half.
+      const max = packet.properties?.receiveMaximum ?? 65_535;
+      fastQos1Limit = Math.max(1, Math.min(FAST_QOS1_INFLIGHT, Math.floor(max / 2)));
+    } else if (packet.cmd === 'puback' && (packet.messageId ?? 0) >= FAST_QOS1_FIRST_ID) {
+      if (fastQos1InFlight.delete(packet.messageId!) && (packet.reasonCode ?? 0) >= 0x80) {
+        m?.dropped.inc({ client: opts.clientId, reason: 'refused' });
+      }
+    }
   });
 
   client.on('error', (e) => {
@@ -193,6 +205,8 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
   });
   client.on('close', () => {
     m?.connected.set({ client: opts.clientId }, 0);
+    // Unacknowledged sendQos1 messages are not sent again (see sendQos1).
+    fastQos1InFlight.clear();
     if (closed) return;
     const a = attempt;
     if (mode === 'auto' && client.options.protocolVersion === 5 && shouldFallBackToV311(a)) {
@@ -303,17 +317,46 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
     });
   }
 
-  // Topic names encoded once (with their 2-byte length), for sendQos0.
+  // Topic names encoded once (with their 2-byte length), for sendQos0 and sendQos1.
   const topicBytes = new Map<string, Buffer>();
-  // The stream sendQos0 has corked until the next tick, if any.
+  // The stream sendQos0/sendQos1 has corked until the next tick, if any.
   let corked: Writable | undefined;
+  // sendQos1's packet identifiers waiting for their PUBACK, and the next one to use.
+  const fastQos1InFlight = new Set<number>();
+  let fastQos1Limit = FAST_QOS1_INFLIGHT;
+  let nextFastId = FAST_QOS1_FIRST_ID;
+
+  /** The session's socket when a packet may be written to it now. */
+  function writable(): Writable | undefined {
+    const stream = client.stream as Writable | undefined;
+    if (closed || !client.connected || !stream || stream.destroyed) return undefined;
+    return stream;
+  }
 
   function sendQos0(topic: string, payload: Buffer): boolean {
-    const stream = client.stream as Writable | undefined;
-    if (closed || !client.connected || !stream || stream.destroyed) {
+    const stream = writable();
+    if (!stream) {
       m?.dropped.inc({ client: opts.clientId, reason: 'offline' });
       return false;
     }
+    write(stream, encodeQos0Publish(topicOf(topic), payload, negotiated === 5));
+    return true;
+  }
+
+  function sendQos1(topic: string, payload: Buffer, retain: boolean): boolean {
+    const stream = writable();
+    if (!stream || fastQos1InFlight.size >= fastQos1Limit) return false;
+    // 0x8000–0xFFFF, skipping any still unacknowledged (at most fastQos1Limit are).
+    let id = nextFastId;
+    while (fastQos1InFlight.has(id)) id = id === 0xffff ? FAST_QOS1_FIRST_ID : id + 1;
+    nextFastId = id === 0xffff ? FAST_QOS1_FIRST_ID : id + 1;
+    const packet = encodePublish(topicOf(topic), payload, negotiated === 5, { qos: 1, retain, id });
+    fastQos1InFlight.add(id);
+    write(stream, packet);
+    return true;
+  }
+
+  function topicOf(topic: string): Buffer {
     let t = topicBytes.get(topic);
     if (t === undefined) {
       const name = Buffer.from(topic, 'utf8');
@@ -322,6 +365,10 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
       name.copy(t, 2);
       if (topicBytes.size < 100_000) topicBytes.set(topic, t);
     }
+    return t;
+  }
+
+  function write(stream: Writable, packet: Buffer): void {
     // Corked until the next tick, as mqtt.js corks its own packets: the telemetry of
     // every drive of a poll cycle leaves in one write, not one system call each.
     if (corked !== stream) {
@@ -332,8 +379,7 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
         stream.uncork();
       });
     }
-    stream.write(encodeQos0Publish(t, payload, negotiated === 5));
-    return true;
+    stream.write(packet);
   }
 
   client.connect();
@@ -372,6 +418,7 @@ export function connectMqtt(opts: ConnectMqttOptions): MqttConnection {
       return publish(topic, JSON.stringify(value), o);
     },
     sendQos0,
+    sendQos1,
     async subscribe(filters, o = {}) {
       if (closed) throw closedError(`subscribe to ${String(filters)}`);
       let granted: { topic: string; qos: number; reasonCode?: number }[];
@@ -479,7 +526,21 @@ function redactUrl(url: string): string {
  * with no telemetry at all (the run-to-run spread is 10–15 %).
  */
 export function encodeQos0Publish(topic: Buffer, payload: Buffer, v5: boolean): Buffer {
-  const remaining = topic.length + (v5 ? 1 : 0) + payload.length;
+  return encodePublish(topic, payload, v5, { qos: 0, retain: false, id: 0 });
+}
+
+/**
+ * A PUBLISH at QoS 0 or 1 (MQTT 3.1.1 §3.3, MQTT 5 §3.3), not a duplicate: fixed header
+ * 0x30 | QoS << 1 | RETAIN, the remaining length, the topic name, at QoS 1 the 2-byte
+ * packet identifier, on MQTT 5 a property length of 0, then the payload.
+ */
+export function encodePublish(
+  topic: Buffer,
+  payload: Buffer,
+  v5: boolean,
+  o: { qos: 0 | 1; retain: boolean; id: number },
+): Buffer {
+  const remaining = topic.length + (o.qos === 1 ? 2 : 0) + (v5 ? 1 : 0) + payload.length;
   if (remaining > 268_435_455) {
     // MQTT's largest packet (a 4-byte remaining length).
     throw new RuntimeError(
@@ -489,7 +550,7 @@ export function encodeQos0Publish(topic: Buffer, payload: Buffer, v5: boolean): 
   }
   const lenBytes = remaining < 128 ? 1 : remaining < 16_384 ? 2 : remaining < 2_097_152 ? 3 : 4;
   const out = Buffer.allocUnsafe(1 + lenBytes + remaining);
-  out[0] = 0x30;
+  out[0] = 0x30 | (o.qos << 1) | (o.retain ? 1 : 0);
   let i = 1;
   let x = remaining;
   do {
@@ -500,6 +561,10 @@ export function encodeQos0Publish(topic: Buffer, payload: Buffer, v5: boolean): 
   } while (x > 0);
   topic.copy(out, i);
   i += topic.length;
+  if (o.qos === 1) {
+    out[i++] = o.id >> 8;
+    out[i++] = o.id & 0xff;
+  }
   if (v5) out[i++] = 0;
   payload.copy(out, i);
   return out;
@@ -516,4 +581,39 @@ function noLog(): void {}
 function noDelay(stream: unknown): void {
   const s = stream as { setNoDelay?: (on: boolean) => unknown } | undefined;
   if (typeof s?.setNoDelay === 'function') s.setNoDelay(true);
+}
+
+/**
+ * sendQos1's packet identifiers are 0x8000–0xFFFF; mqtt.js's own (`LowerHalfIds`) are
+ * 1–0x7FFF, so that the two never hold the same identifier unacknowledged (MQTT 5
+ * §2.2.1). At most this many of sendQos1's wait for their PUBACK at a time (fewer when
+ * the broker's Receive Maximum is below twice that).
+ */
+export const FAST_QOS1_FIRST_ID = 0x8000;
+export const FAST_QOS1_INFLIGHT = 1000;
+
+/**
+ * mqtt.js's packet identifiers, in turn through 1–0x7FFF (its default provider uses
+ * all of 1–0xFFFF the same way, without tracking which are still unacknowledged).
+ */
+class LowerHalfIds {
+  #next = 1;
+
+  allocate(): number {
+    const id = this.#next;
+    this.#next = id === FAST_QOS1_FIRST_ID - 1 ? 1 : id + 1;
+    return id;
+  }
+
+  getLastAllocated(): number {
+    return this.#next === 1 ? FAST_QOS1_FIRST_ID - 1 : this.#next - 1;
+  }
+
+  register(_id: number): boolean {
+    return true;
+  }
+
+  deallocate(_id: number): void {}
+
+  clear(): void {}
 }

@@ -16,7 +16,7 @@ import {
   reconnectDelay,
   startEmbeddedBroker,
 } from '../src/index.ts';
-import { encodeQos0Publish } from '../src/mqtt.ts';
+import { encodeQos0Publish, FAST_QOS1_INFLIGHT } from '../src/mqtt.ts';
 import { eventually, memoryLogger, startMosquitto } from './helpers.ts';
 
 const open: MqttConnection[] = [];
@@ -213,6 +213,65 @@ async function sendQos0RoundTrip(url: string, version: 4 | 5) {
   await a.close();
   expect(a.sendQos0('fleet/raw/late', Buffer.from('x'))).toBe(false);
 }
+
+/**
+ * sendQos1 next to mqtt.js's own QoS 1 publishes: delivered at QoS 1, in order, retained
+ * when asked; at most its share unacknowledged, and sendable again once the PUBACKs are
+ * in; `rounds` times that share sent, so that its packet identifiers go round their
+ * range, while mqtt.js's publishes keep being acknowledged.
+ */
+async function sendQos1RoundTrip(url: string, version: 4 | 5, rounds: number, wrap: boolean) {
+  const { got } = await subscriber(url, `sub1-${version}`, 'fleet/s/#');
+  const a = conn(url, `fast-${version}`);
+  await a.waitConnected(5000);
+  expect(a.protocolVersion).toBe(version);
+  for (let i = 0; i < 3; i++) {
+    expect(a.sendQos1(`fleet/s/${i}`, Buffer.from(`v${i}`), true)).toBe(true);
+    await a.publishJson('fleet/s/json', { i }, { qos: 1 });
+  }
+  await eventually(() => got.length === 6, 'every message', 5000);
+  expect(got.map((g) => [g.topic, g.text, g.packet.qos])).toEqual(
+    [0, 1, 2].flatMap((i) => [
+      [`fleet/s/${i}`, `v${i}`, 1],
+      ['fleet/s/json', JSON.stringify({ i }), 1],
+    ]),
+  );
+  const late = await subscriber(url, `late-${version}`, 'fleet/s/1');
+  await eventually(() => late.got.length === 1, 'the retained one', 5000);
+  expect([late.got[0]!.text, late.got[0]!.packet.retain]).toEqual(['v1', true]);
+
+  let total = 0;
+  for (let r = 0; r < rounds; r++) {
+    let n = 0;
+    while (a.sendQos1('fleet/bulk', Buffer.from('x'), false)) n++;
+    // The share it may have unacknowledged, then no more until PUBACKs come.
+    expect(n).toBeGreaterThan(0);
+    expect(n).toBeLessThanOrEqual(FAST_QOS1_INFLIGHT);
+    total += n;
+    await expect(a.publishJson('fleet/s/json', { r }, { qos: 1 })).resolves.toBe(true);
+    await eventually(() => a.sendQos1('fleet/bulk', Buffer.from('x'), false), 'PUBACKs', 5000);
+    total++;
+  }
+  if (wrap) expect(total).toBeGreaterThan(0x8000);
+  expect(a.sendQos1('fleet/s/last', Buffer.from('end'), true)).toBe(true);
+  await eventually(() => got.at(-1)?.text === 'end', 'the last one', 5000);
+  await a.close();
+  expect(a.sendQos1('fleet/s/late', Buffer.from('x'), true)).toBe(false);
+}
+
+describe('sendQos1 (state packets encoded in one piece)', () => {
+  it('arrives at QoS 1, retained, in order with mqtt.js publishes; its identifiers go round without clashing (aedes, 3.1.1)', async () => {
+    const b = await broker();
+    await sendQos1RoundTrip(b.url, 4, Math.ceil(0x8000 / FAST_QOS1_INFLIGHT) + 1, true);
+  });
+
+  it('arrives at QoS 1, retained, in order with mqtt.js publishes, over MQTT 5 (Mosquitto)', async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    // Mosquitto's Receive Maximum (20) leaves sendQos1 10 at a time.
+    await sendQos1RoundTrip(m.url, 5, 3, false);
+  });
+});
 
 describe('sendQos0 (telemetry packets encoded in one piece)', () => {
   it('arrives exactly, in order with mqtt.js publishes, over MQTT 3.1.1 (aedes)', async () => {

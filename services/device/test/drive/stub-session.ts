@@ -38,6 +38,11 @@ export function stubSession(connected: boolean) {
     publish: record,
     publishJson: (topic: string, value: unknown, o?: { qos?: number; retain?: boolean }) =>
       record(topic, JSON.stringify(value), o),
+    sendQos1(topic: string, payload: Buffer, retain: boolean) {
+      if (!s.connected) return false;
+      void record(topic, payload, { qos: 1, retain });
+      return true;
+    },
     sendQos0(topic: string, payload: Buffer) {
       if (!s.connected) return false;
       void record(topic, payload);
