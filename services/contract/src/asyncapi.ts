@@ -156,7 +156,11 @@ export function asyncApiDocument(o: AsyncApiOptions = {}): Json {
       { availability: ref('messages', 'availability') },
       'QoS 1, retained.',
     ),
-    driveMeta: drive('meta', { meta: ref('messages', 'meta') }, 'QoS 1, retained.'),
+    driveMeta: drive(
+      'meta',
+      { meta: ref('messages', 'meta') },
+      'QoS 1, retained. On a change: a new CiA 402 state, mode, target reached or fault, a voltage step of 1 V or a temperature step of 2 °C at once; changes of the measured values alone at most every stateIntervalMs (meta; default 200 ms); and every 10 s.',
+    ),
     driveState: drive('state', { state: ref('messages', 'state') }, 'QoS 1, retained.'),
     driveTelemetry: drive('telemetry', { telemetry: ref('messages', 'telemetry') }, 'QoS 0.'),
     driveEvents: drive(
