@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  bytesDecoder,
   decodeBytes,
   decodeRegisters,
   encodeBytes,
@@ -322,5 +323,40 @@ describe('encodeBytes / decodeBytes: vectors', () => {
     expect(() => decodeBytes(xm, 'presentPosition', new Uint8Array(8), 133)).toThrow(
       code('VALUE_OUT_OF_RANGE'),
     );
+  });
+});
+
+describe('bytesDecoder (a poll block decoded at once)', () => {
+  const scaled = parseProfile(`
+name: scaled-bytes
+protocol: dynamixel2
+modelNumber: 1
+objects:
+  a: { address: 0, type: i16, access: r, scale: 0.1 }
+  b: { address: 2, type: u32, access: r, scale: 0.229 }
+  c: { address: 6, type: i32, access: r, scale: 2.69 }
+  d: { address: 10, type: u8, access: r, scale: 0.5 }
+`);
+  it('gives decodeBytes’s value for every object, whatever the bytes', () => {
+    for (const p of [dxl, xm, scaled]) {
+      const objects = listObjects(p);
+      const base = Math.min(...objects.map((o) => o.address));
+      const end = Math.max(...objects.map((o) => o.address + sizeInBytes(o)));
+      const names = objects.map((o) => o.name);
+      const decode = bytesDecoder(p, names, base, end - base);
+      fc.assert(
+        fc.property(fc.uint8Array({ minLength: end - base, maxLength: end - base }), (bytes) => {
+          const got = decode(bytes);
+          for (const n of names)
+            expect(Object.is(got[n], decodeBytes(p, n, bytes, base))).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    }
+  });
+
+  it('refuses an object outside the block when it is made, as decodeBytes does when called', () => {
+    expect(() => bytesDecoder(dxl, ['u16', 'i32'], 0, 8)).toThrow(code('VALUE_OUT_OF_RANGE'));
+    expect(() => bytesDecoder(sf, ['controlword'], 0, 2)).toThrow(code('PROFILE_INVALID'));
   });
 });

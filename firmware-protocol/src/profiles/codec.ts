@@ -12,6 +12,7 @@ import { ProtocolError } from '../errors.ts';
 import type { DriveProfile, ObjectInfo } from './schema.ts';
 import {
   fromRaw,
+  inverse,
   signed,
   sizeInBytes,
   sizeInRegisters,
@@ -200,6 +201,50 @@ export function encodeBytes(
     u = Math.floor(u / 0x100);
   }
   return { address: info.address, bytes };
+}
+
+/**
+ * A decoder of every object in `names` out of control-table bytes read from
+ * `baseAddress` (`length` of them): the lookups and range checks of `decodeBytes` done
+ * once, here, so that decoding a poll is only the arithmetic. Same values, same
+ * errors (thrown here, for an object outside the block).
+ */
+export function bytesDecoder(
+  profile: DriveProfile,
+  names: readonly string[],
+  baseAddress: number,
+  length: number,
+): (bytes: Uint8Array) => Record<string, number> {
+  requireProtocol(profile, 'dynamixel2');
+  // As decodeBytes: the bytes little-endian, two's complement (`signed`), then scaled
+  // (`fromRaw`: ÷ the inverse of the scale when that is an integer, else × the scale).
+  const fields = names.map((name) => {
+    const info = objectInfo(profile, name);
+    const size = sizeInBytes(info);
+    const offset = covered(info, size, length, baseAddress, 'byte');
+    const spec = TYPE_SPEC[info.type];
+    return {
+      name,
+      size,
+      offset,
+      half: spec.signed ? 2 ** (size * 8 - 1) : Number.POSITIVE_INFINITY,
+      full: 2 ** (size * 8),
+      scale: info.scale,
+      inv: info.scale === 1 ? 1 : inverse(info.scale),
+    };
+  });
+  const n = fields.length;
+  return (bytes) => {
+    const out: Record<string, number> = {};
+    for (let k = 0; k < n; k++) {
+      const f = fields[k]!;
+      let u = 0;
+      for (let i = f.size - 1; i >= 0; i--) u = u * 0x100 + bytes[f.offset + i]!;
+      const raw = u >= f.half ? u - f.full : u;
+      out[f.name] = f.scale === 1 ? raw : f.inv !== 0 ? raw / f.inv : raw * f.scale;
+    }
+    return out;
+  };
 }
 
 /** Reads object `name` out of control-table `bytes` read from `baseAddress`. */

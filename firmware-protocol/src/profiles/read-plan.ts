@@ -16,7 +16,7 @@
  * 16 bytes.
  */
 import { ProtocolError } from '../errors.ts';
-import { decodeBytes, decodeRegisters, objectInfo } from './codec.ts';
+import { bytesDecoder, decodeRegisters, objectInfo } from './codec.ts';
 import type { DriveProfile } from './schema.ts';
 import { sizeInBytes, sizeInRegisters } from './types.ts';
 
@@ -118,10 +118,23 @@ export function decodeBlock(
     for (const name of block.objects)
       out[name] = decodeRegisters(profile, name, data, block.address);
   } else {
-    const bytes = data instanceof Uint8Array ? data : toBytes(data);
-    for (const name of block.objects) out[name] = decodeBytes(profile, name, bytes, block.address);
+    return byteDecoderOf(profile, block)(data instanceof Uint8Array ? data : toBytes(data));
   }
   return out;
+}
+
+/** Each Dynamixel block's decoder, made at its first decode (a poll plan's blocks live as long as the drive). */
+const byteDecoders = new WeakMap<
+  ReadBlock,
+  { profile: DriveProfile; decode: (bytes: Uint8Array) => Record<string, number> }
+>();
+
+function byteDecoderOf(profile: DriveProfile, block: ReadBlock) {
+  const got = byteDecoders.get(block);
+  if (got?.profile === profile) return got.decode;
+  const decode = bytesDecoder(profile, block.objects, block.address, block.quantity);
+  byteDecoders.set(block, { profile, decode });
+  return decode;
 }
 
 function toBytes(data: ArrayLike<number>): Uint8Array {

@@ -36,7 +36,7 @@ export function sizeInRegisters(info: Pick<ObjectInfo, 'type'>): number {
  * done as "÷ 10" and "× 10" rather than "× 0.1" and "÷ 0.1", so that 415 reads as
  * 41.5 and not 41.500000000000004.
  */
-function inverse(scale: number): number {
+export function inverse(scale: number): number {
   const inv = 1 / scale;
   const rounded = Math.round(inv);
   return rounded >= 1 && Math.abs(inv - rounded) < 1e-9 * rounded ? rounded : 0;
