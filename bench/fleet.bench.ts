@@ -19,7 +19,7 @@
  *   poll a telemetry message, and a state message every `stateIntervalMs` (200 ms, the
  *   default) — the busiest case for the state path (a drive standing still publishes
  *   state only when something changes);
- * - after a warm-up, a measuring window: CPU time of every process from /proc
+ * - after a 15 s warm-up (WARMUP_MS), a 10 s measuring window: CPU time of every process from /proc
  *   (utime + stime over `getconf CLK_TCK`), its peak RSS (VmRSS, sampled each second),
  *   successful polls/s (the device processes' own counts on /readyz), state messages/s
  *   seen by a subscriber on `{root}/drives/+/state` (QoS 0, in this process), the
@@ -46,7 +46,7 @@
  * BENCH_FLEET_BUS=modbus (see above); BENCH_FLEET_BROKER=embedded for aedes instead of
  * Mosquitto; BENCH_FLEET_CPU_PROF=DIR to run the device and gateway processes under
  * `node --cpu-prof` and print their top self-time functions over the measuring window
- * (this slows them: not for the table). About 30–60 s for each N, most of it starting
+ * (this slows them: not for the table). About 40–70 s for each N, most of it starting
  * the processes.
  */
 import { execFileSync } from 'node:child_process';
@@ -81,7 +81,13 @@ const STANDING = (process.env.BENCH_FLEET_STANDING ?? '500')
   .filter((x) => x.trim() !== '')
   .map(Number)
   .filter((n) => Number.isInteger(n) && n > 0);
-const WARMUP_MS = 5000;
+/**
+ * Steady state, as a line runs all day: V8 is still optimising and sizing its heap for
+ * the first 15–25 s of a device process's polling. In a one-link probe (50 xm430 on the
+ * move, 10 s windows from 3 s after they were set moving), the device process took
+ * 96–130 µs of CPU per poll in the first window and 77–83 µs from the second on.
+ */
+const WARMUP_MS = 15_000;
 const MEASURE_MS = 10_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
