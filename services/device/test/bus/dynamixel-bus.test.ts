@@ -164,33 +164,38 @@ describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () =>
   }
 });
 
+/** 24 xm430 servos on one 1 Mbaud link (three Fast Sync Read groups), polled at 10 Hz. */
+function longBus() {
+  const clock = new TestClock(0);
+  const ids = Array.from({ length: 24 }, (_, i) => i + 1);
+  const sim = new Simulator({
+    clock,
+    seed: 3,
+    links: [
+      {
+        id: 'bus-b',
+        protocol: 'dynamixel2',
+        baud: 1_000_000,
+        listen: 'memory://bus-b',
+        drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM })),
+      },
+    ],
+  });
+  const spy = new WireSpy(clock);
+  const bus = new Bus({
+    linkId: 'bus-b',
+    protocol: 'dynamixel2',
+    baud: 1_000_000,
+    drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM, pollHz: 10 })),
+    link: async () => spy.wrap(sim.connect('bus-b')),
+    clock,
+  });
+  return { ids, rig: { clock, sim }, spy, bus };
+}
+
 describe('Fast Sync Read on a long bus', () => {
   it('24 servos: groups small enough for the status packet limit, no servo falls back to its own read', async () => {
-    const clock = new TestClock(0);
-    const ids = Array.from({ length: 24 }, (_, i) => i + 1);
-    const sim = new Simulator({
-      clock,
-      seed: 3,
-      links: [
-        {
-          id: 'bus-b',
-          protocol: 'dynamixel2',
-          baud: 1_000_000,
-          listen: 'memory://bus-b',
-          drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM })),
-        },
-      ],
-    });
-    const rig = { clock, sim };
-    const spy = new WireSpy(clock);
-    const bus = new Bus({
-      linkId: 'bus-b',
-      protocol: 'dynamixel2',
-      baud: 1_000_000,
-      drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM, pollHz: 10 })),
-      link: async () => spy.wrap(sim.connect('bus-b')),
-      clock,
-    });
+    const { ids, rig, spy, bus } = longBus();
     const polls = new Map<string, number>();
     bus.onPoll((id) => polls.set(id, (polls.get(id) ?? 0) + 1));
     stops.push(() => settle(rig, bus.stop()));
@@ -209,31 +214,7 @@ describe('Fast Sync Read on a long bus', () => {
 
 describe('a poll cycle on a long bus', () => {
   it("reads its groups back to back, once per period, and a write sent as it starts goes right after the first group's read", async () => {
-    const clock = new TestClock(0);
-    const ids = Array.from({ length: 24 }, (_, i) => i + 1);
-    const sim = new Simulator({
-      clock,
-      seed: 3,
-      links: [
-        {
-          id: 'bus-b',
-          protocol: 'dynamixel2',
-          baud: 1_000_000,
-          listen: 'memory://bus-b',
-          drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM })),
-        },
-      ],
-    });
-    const rig = { clock, sim };
-    const spy = new WireSpy(clock);
-    const bus = new Bus({
-      linkId: 'bus-b',
-      protocol: 'dynamixel2',
-      baud: 1_000_000,
-      drives: ids.map((u) => ({ id: `dxl-${u}`, unit: u, profile: XM, pollHz: 10 })),
-      link: async () => spy.wrap(sim.connect('bus-b')),
-      clock,
-    });
+    const { rig, spy, bus } = longBus();
     stops.push(() => settle(rig, bus.stop()));
     bus.start();
     await runFor(rig, 1000);

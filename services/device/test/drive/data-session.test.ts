@@ -5,37 +5,11 @@
  * back; telemetry is dropped. The drive's own session carries none of it. Stub
  * sessions, no broker.
  */
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../../contract/src/index.ts';
-import { ManualClock } from '../../../runtime/src/index.ts';
-import { DriveService } from '../../src/drive/drive-service.ts';
-import { XM } from '../bus/harness.ts';
-import { asSession, stubSession } from './stub-session.ts';
+import { stubDrive } from './stub-session.ts';
 
 function drive(offlineBuffer?: number) {
-  const own = stubSession(true);
-  const data = stubSession(false);
-  const clock = new ManualClock();
-  const svc = new DriveService({
-    driveId: 'd1',
-    linkId: 'bus-b',
-    unit: 1,
-    protocol: 'dynamixel2',
-    profile: XM,
-    pollHz: 20,
-    limits: {},
-    serviceId: 'device-bus-b',
-    topics: topics('sf'),
-    bus: {} as never,
-    clock,
-    log: pino({ level: 'silent' }),
-    connect: () => asSession(own.s),
-    data: asSession(data.s),
-    ...(offlineBuffer ? { offlineBuffer } : {}),
-  });
-  svc.start();
-  return { svc, own, data, clock };
+  return stubDrive({ dataConnected: false, ...(offlineBuffer ? { offlineBuffer } : {}) });
 }
 
 const POLL = { torqueEnable: 1, presentPosition: 100, hardwareErrorStatus: 0 };

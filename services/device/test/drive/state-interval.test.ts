@@ -6,36 +6,15 @@
  * first change after a quiet spell goes at once, and the view where the drive came to
  * rest is published at the first poll after the interval. Stub sessions, manual clock.
  */
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { topics } from '../../../contract/src/index.ts';
-import { ManualClock } from '../../../runtime/src/index.ts';
-import { DEFAULT_STATE_INTERVAL_MS, DriveService } from '../../src/drive/drive-service.ts';
-import { XM } from '../bus/harness.ts';
-import { asSession, stubSession } from './stub-session.ts';
+import { DEFAULT_STATE_INTERVAL_MS } from '../../src/drive/drive-service.ts';
+import { stubDrive } from './stub-session.ts';
 
 function drive(stateIntervalMs?: number) {
-  const own = stubSession(true);
-  const data = stubSession(true);
-  const clock = new ManualClock();
-  const svc = new DriveService({
-    driveId: 'd1',
-    linkId: 'bus-b',
-    unit: 1,
-    protocol: 'dynamixel2',
-    profile: XM,
-    pollHz: 20,
-    limits: {},
-    serviceId: 'device-bus-b',
-    topics: topics('sf'),
-    bus: {} as never,
-    clock,
-    log: pino({ level: 'silent' }),
-    connect: () => asSession(own.s),
-    data: asSession(data.s),
+  const { svc, own, data, clock } = stubDrive({
+    dataConnected: true,
     ...(stateIntervalMs !== undefined ? { stateIntervalMs } : {}),
   });
-  svc.start();
   /** One poll 50 ms after the last (20 Hz): the positions of the state messages it sent. */
   const poll = (values: Record<string, number>) => {
     clock.advance(50);

@@ -1,8 +1,14 @@
 /**
- * A stub MQTT session for DriveService tests: records what is published on it (parsed
- * JSON, QoS, retain); `connected` can be flipped.
+ * Stub MQTT sessions for DriveService tests: each records what is published on it
+ * (parsed JSON, QoS, retain); `connected` can be flipped. `stubDrive` is an xm430
+ * DriveService on two of them (its own session and the shared data session) and a
+ * manual clock, started.
  */
-import type { MqttConnection } from '../../../runtime/src/index.ts';
+import { pino } from 'pino';
+import { topics } from '../../../contract/src/index.ts';
+import { ManualClock, type MqttConnection } from '../../../runtime/src/index.ts';
+import { DriveService, type DriveServiceOptions } from '../../src/drive/drive-service.ts';
+import { XM } from '../bus/harness.ts';
 
 export interface Sent {
   topic: string;
@@ -57,3 +63,29 @@ export function stubSession(connected: boolean) {
 
 /** The stub as the session type DriveService takes. */
 export const asSession = (s: ReturnType<typeof stubSession>['s']) => s as unknown as MqttConnection;
+
+export function stubDrive(o: { dataConnected: boolean } & Partial<DriveServiceOptions>) {
+  const { dataConnected, ...extra } = o;
+  const own = stubSession(true);
+  const data = stubSession(dataConnected);
+  const clock = new ManualClock();
+  const svc = new DriveService({
+    driveId: 'd1',
+    linkId: 'bus-b',
+    unit: 1,
+    protocol: 'dynamixel2',
+    profile: XM,
+    pollHz: 20,
+    limits: {},
+    serviceId: 'device-bus-b',
+    topics: topics('sf'),
+    bus: {} as never,
+    clock,
+    log: pino({ level: 'silent' }),
+    connect: () => asSession(own.s),
+    data: asSession(data.s),
+    ...extra,
+  });
+  svc.start();
+  return { svc, own, data, clock };
+}
