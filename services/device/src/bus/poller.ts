@@ -161,6 +161,7 @@ export class Poller {
     this.#scheduler.push(
       {
         lane: 'poll',
+        dueAt: this.#clock.now() + d.counters.periodMs,
         check: () => (this.#host.linkUp() ? undefined : this.#host.linkDownError(d)),
         drop: () => {
           d.pollQueued = false;
@@ -220,6 +221,7 @@ export class Poller {
     g.queued = true;
     this.#scheduler.push({
       lane: 'poll',
+      dueAt: this.#clock.now() + g.periodMs,
       check: () => (this.#host.linkUp() ? undefined : new BusError('LINK_DOWN', 'link down')),
       drop: () => {
         g.queued = false;

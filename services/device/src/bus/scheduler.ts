@@ -4,7 +4,11 @@
  * each first come first served: `high` (quick stop, stop) goes before anything else,
  * then `normal` (commands' reads and writes), then `poll` (the poller's cycles). A
  * command thus waits for at most the one transaction on the wire, even when a whole
- * poll cycle of the link is queued at once. Right before a job goes on the wire the
+ * poll cycle of the link is queued at once. A poll that has waited past its `dueAt`
+ * (a poll period) goes before the commands queued after that time, so that on a link
+ * with more work than wire time neither a flood of commands starves the polls (and
+ * with them the drives' state) nor the polls the commands. Right before a job goes on
+ * the wire the
  * scheduler waits for the line to be quiet (after a timeout), then drops the job
  * unsent if its deadline has passed (EXPIRED) or its own check refuses it (the drive's
  * breaker opened, the link went down while it waited).
@@ -24,6 +28,11 @@ export interface Job {
   lane: Lane;
   /** Wall-clock ms after which the job must not be sent. */
   deadlineWallMs?: number | undefined;
+  /**
+   * Clock ms. `poll` lane: from then on the job goes before `normal` jobs queued later
+   * than that. `normal` lane: set by `push` to when it was queued.
+   */
+  dueAt?: number;
   /** Right before sending: a reason not to send, or undefined. */
   check?(): BusError | undefined;
   /** Puts the job's transactions on the wire; settles the job's own promise; never rejects. */
@@ -58,6 +67,7 @@ export class Scheduler {
       return;
     }
     const lane = this.#lanes[job.lane];
+    if (job.lane === 'normal') job.dueAt = this.#clock.now();
     if (front) lane.unshift(job);
     else lane.push(job);
     void this.#pump();
@@ -88,6 +98,7 @@ export class Scheduler {
         if (this.#stopped) break;
         const job =
           this.#lanes.high.shift() ??
+          this.#overduePoll() ??
           this.#lanes.normal.shift() ??
           this.#lanes.poll.shift() ??
           this.#fill();
@@ -110,6 +121,14 @@ export class Scheduler {
     } finally {
       this.#pumping = false;
     }
+  }
+
+  /** The first poll when it fell due before the first command was queued. */
+  #overduePoll(): Job | undefined {
+    const due = this.#lanes.poll[0]?.dueAt;
+    if (due === undefined || this.#clock.now() < due) return undefined;
+    const command = this.#lanes.normal[0]?.dueAt;
+    return command === undefined || due < command ? this.#lanes.poll.shift() : undefined;
   }
 
   /** A filler job for the idle wire, or undefined (a timer to look again, if asked). */
