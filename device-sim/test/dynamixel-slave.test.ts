@@ -90,4 +90,81 @@ describe('Dynamixel 2.0 slave (xm430)', () => {
     const replies = await m.request(dxl.syncRead(addr('presentPosition'), 4, [1, 2]), 2, 5);
     expect(replies.map((p) => p.id)).toEqual([2]);
   });
+
+  describe("Indirect Address and Indirect Data (the profile's banks)", () => {
+    const ENTRY = 168;
+    const DATA = 224;
+    /** Entries naming torque enable (64) and present position (132–135), from entry `k`. */
+    const mapping = (k = 0) => {
+      const targets = [64, 132, 133, 134, 135];
+      const bytes = new Uint8Array(2 * targets.length);
+      targets.forEach((t, i) => bytes.set(dxl.writeUint(t, 2), 2 * i));
+      return dxl.write(1, ENTRY + 2 * k, bytes);
+    };
+    const error = (p: { error: number } | undefined) => dxl.decodeStatusError(p!.error).name;
+
+    it('reads and writes far-apart items as one block once mapped', async () => {
+      const { sim } = manualSim();
+      const m = new DxlMaster(sim.connect('bus-b'), sim);
+      // Defaults: each entry names its own data byte, a plain byte of RAM.
+      const [d] = await m.request(dxl.read(1, ENTRY, 4), 1);
+      expect([...d!.params]).toEqual([224, 0, 225, 0]);
+      await m.request(dxl.write(1, DATA, Uint8Array.of(7)), 1);
+      expect([...(await m.request(dxl.read(1, DATA, 2), 1))[0]!.params]).toEqual([7, 0]);
+
+      const [w] = await m.request(mapping(), 1);
+      expect(w!.error).toBe(0);
+      // Torque on through Indirect Data 1, a move, then one read of the five bytes.
+      const [on] = await m.request(dxl.write(1, DATA, Uint8Array.of(1)), 1);
+      expect(on!.error).toBe(0);
+      await m.request(dxl.write(1, addr('goalPosition'), u32(2000)), 1);
+      await run(sim, 2000, 5);
+      const [ind] = await m.request(dxl.read(1, DATA, 5), 1);
+      const [dir] = await m.request(dxl.read(1, addr('presentPosition'), 4), 1);
+      expect(ind!.params[0]).toBe(1);
+      expect([...ind!.params.subarray(1)]).toEqual([...dir!.params]);
+      expect(profiles.decodeBytes(XM, 'presentPosition', dir!.params, 132)).toBeGreaterThan(1000);
+      // Fast Sync Read of the mapped block: servo 2 is unmapped (its data bytes are 0).
+      const [fast] = await m.request(dxl.fastSyncRead(DATA, 5, [1, 2]), 1);
+      const items = dxl.parseFastSyncReadStatus(fast!, 5);
+      expect([...items[0]!.data]).toEqual([...ind!.params]);
+      expect([...items[1]!.data]).toEqual([0, 0, 0, 0, 0]);
+    });
+
+    it("keeps the mapped items' rules, refuses bad entries, and changes nothing on error", async () => {
+      const { sim } = manualSim();
+      const m = new DxlMaster(sim.connect('bus-b'), sim);
+      await m.request(mapping(), 1);
+      // Present position is read-only through Indirect Data too; half of it is a length error.
+      expect(error((await m.request(dxl.write(1, DATA + 1, u32(5)), 1))[0])).toBe('ACCESS_ERROR');
+      expect(error((await m.request(dxl.write(1, DATA + 1, Uint8Array.of(1, 2)), 1))[0])).toBe(
+        'DATA_LENGTH_ERROR',
+      );
+      // An entry may name RAM only (64–661), and is written whole.
+      const eeprom = dxl.write(1, ENTRY + 10, dxl.writeUint(11, 2));
+      expect(error((await m.request(eeprom, 1))[0])).toBe('DATA_RANGE_ERROR');
+      const half = dxl.write(1, ENTRY + 10, Uint8Array.of(65));
+      expect(error((await m.request(half, 1))[0])).toBe('DATA_LENGTH_ERROR');
+      // A write that fails part-way changes nothing: entry 6 and torque stay as they were.
+      const both = dxl.write(1, ENTRY + 10, Uint8Array.of(65, 0, 7));
+      expect(error((await m.request(both, 1))[0])).toBe('DATA_LENGTH_ERROR');
+      const [e] = await m.request(dxl.read(1, ENTRY + 10, 2), 1);
+      expect([...e!.params]).toEqual([229, 0]);
+      const [t] = await m.request(dxl.read(1, addr('torqueEnable'), 1), 1);
+      expect(t!.params[0]).toBe(0);
+    });
+
+    it('forgets the mapping on reboot, as RAM does', async () => {
+      const { sim } = manualSim();
+      const m = new DxlMaster(sim.connect('bus-b'), sim);
+      await m.request(mapping(), 1);
+      await m.request(dxl.reboot(1), 1);
+      const [d] = await m.request(dxl.read(1, ENTRY, 2), 1);
+      expect([...d!.params]).toEqual([224, 0]);
+      // The second bank (Protocol 2.0 only, up to address 661) is there too.
+      const [hi] = await m.request(dxl.read(1, 578, 2), 1);
+      expect([...hi!.params]).toEqual([634 & 0xff, 634 >> 8]);
+      expect((await m.request(dxl.read(1, 661, 1), 1))[0]!.error).toBe(0);
+    });
+  });
 });

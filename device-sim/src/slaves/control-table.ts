@@ -4,6 +4,11 @@
  * goal position → a profile-position move, hardware error status ≈ fault), with the
  * EEPROM area locked while torque is on, as the real servo does. Addresses and sizes
  * come from the profile, never from constants here.
+ *
+ * Indirect Address banks (the profile's `indirect`): entry k names a RAM byte (64–661),
+ * and Indirect Data byte k reads and writes that byte, with its item's rules (a write
+ * must cover the item whole, read-only stays read-only). A reboot sets the entries back
+ * to their defaults: each names its own data byte, which is then a plain byte of RAM.
  */
 import { cia402, profiles } from '../../../firmware-protocol/src/index.ts';
 import type { SimDrive } from '../drive/sim-drive.ts';
@@ -28,8 +33,8 @@ const HW = {
   OVERLOAD: 0x20,
 } as const;
 
-/** Size of the emulated control table (XM430: up to the indirect data area). */
-export const TABLE_SIZE = 661;
+/** Size of the emulated control table (XM430: up to Indirect Data 56, address 661). */
+export const TABLE_SIZE = 662;
 /** Addresses below this are EEPROM: writable only with torque off (XM430 e-manual, "EEPROM area"). */
 const EEPROM_END = 64;
 /** What "0 = unlimited" means for the simulated servo, counts/s and counts/s². */
@@ -56,6 +61,7 @@ export class ControlTable {
     this.#set('statusReturnLevel', 2);
     this.#set('profileVelocity', 0);
     this.#set('profileAcceleration', 0);
+    this.#resetIndirect();
     this.#applyProfile();
   }
 
@@ -81,14 +87,78 @@ export class ControlTable {
   read(address: number, length: number): Uint8Array | number {
     if (length < 1 || address + length > TABLE_SIZE) return DxlError.DATA_LENGTH;
     this.#refresh();
-    return this.bytes.slice(address, address + length);
+    const out = this.bytes.slice(address, address + length);
+    for (const b of this.profile.indirect ?? []) {
+      const from = Math.max(address, b.data);
+      const to = Math.min(address + length, b.data + b.count);
+      for (let a = from; a < to; a++) out[a - address] = this.bytes[this.#target(b, a - b.data)]!;
+    }
+    return out;
   }
 
   /** Write `data` at `address`: returns 0 or a status error number; nothing changes on error. */
   write(address: number, data: Uint8Array): number {
     if (data.length < 1 || address + data.length > TABLE_SIZE) return DxlError.DATA_LENGTH;
-    const touched: profiles.ObjectInfo[] = [];
+    // Each byte to the control-table byte it lands on (through Indirect Data), as runs
+    // of consecutive addresses; Indirect Address entries apart.
+    const runs: { address: number; bytes: number[] }[] = [];
+    const entries: { at: number; value: number }[] = [];
+    for (let i = 0; i < data.length; i++) {
+      const a = address + i;
+      const bank = this.profile.indirect?.find(
+        (b) => a >= b.address && a < b.address + 2 * b.count,
+      );
+      if (bank) {
+        // A 2-byte entry, written whole, naming a RAM byte.
+        if ((a - bank.address) % 2 !== 0 || i + 1 >= data.length) return DxlError.DATA_LENGTH;
+        const value = data[i]! | (data[i + 1]! << 8);
+        if (value < EEPROM_END || value >= TABLE_SIZE) return DxlError.DATA_RANGE;
+        entries.push({ at: a, value });
+        i++;
+        continue;
+      }
+      const d = this.profile.indirect?.find((b) => a >= b.data && a < b.data + b.count);
+      const target = d ? this.#target(d, a - d.data) : a;
+      const last = runs.at(-1);
+      if (last && last.address + last.bytes.length === target) last.bytes.push(data[i]!);
+      else runs.push({ address: target, bytes: [data[i]!] });
+    }
+    const values = new Map<string, number>();
+    const raw: { at: number; value: number }[] = [];
+    for (const r of runs) {
+      const err = this.#plan(r.address, Uint8Array.from(r.bytes), values, raw);
+      if (err !== 0) return err;
+    }
+    for (const [name, v] of values) {
+      const err = this.#check(name, v);
+      if (err !== 0) return err;
+    }
+    for (const e of entries) {
+      this.bytes[e.at] = e.value & 0xff;
+      this.bytes[e.at + 1] = e.value >> 8;
+    }
+    for (const r of raw) this.bytes[r.at] = r.value;
+    for (const [name, v] of values) this.#apply(name, v);
+    return 0;
+  }
+
+  /**
+   * The objects a write of `data` at `address` sets (into `values`), or an error. The
+   * bytes of an Indirect Data byte naming itself go to `raw`; bytes of no item are
+   * ignored.
+   */
+  #plan(
+    address: number,
+    data: Uint8Array,
+    values: Map<string, number>,
+    raw: { at: number; value: number }[],
+  ): number {
     for (let a = address; a < address + data.length; ) {
+      if (this.profile.indirect?.some((b) => a >= b.data && a < b.data + b.count)) {
+        raw.push({ at: a, value: data[a - address]! });
+        a++;
+        continue;
+      }
       const o = profiles.objectAt(this.profile, a);
       if (!o) {
         a++;
@@ -100,22 +170,32 @@ export class ControlTable {
         return DxlError.DATA_LENGTH;
       if (o.access === 'r') return DxlError.ACCESS;
       if (o.address < EEPROM_END && this.#torqueOn) return DxlError.ACCESS;
-      touched.push(o);
+      values.set(o.name, profiles.decodeBytes(this.profile, o.name, data, address));
       a = o.address + size;
     }
-    const values = new Map<string, number>();
-    for (const o of touched)
-      values.set(o.name, profiles.decodeBytes(this.profile, o.name, data, address));
-    for (const [name, v] of values) {
-      const err = this.#check(name, v);
-      if (err !== 0) return err;
-    }
-    for (const [name, v] of values) this.#apply(name, v);
     return 0;
   }
 
-  /** Reboot (instruction 0x08): clears a hardware error, torque off. */
+  /** The control-table byte Indirect Data byte `k` of bank `b` stands for. */
+  #target(b: { address: number }, k: number): number {
+    const at = b.address + 2 * k;
+    return this.bytes[at]! | (this.bytes[at + 1]! << 8);
+  }
+
+  /** Every Indirect Address entry names its own data byte (the defaults). */
+  #resetIndirect(): void {
+    for (const b of this.profile.indirect ?? []) {
+      for (let k = 0; k < b.count; k++) {
+        this.bytes[b.address + 2 * k] = (b.data + k) & 0xff;
+        this.bytes[b.address + 2 * k + 1] = (b.data + k) >> 8;
+        this.bytes[b.data + k] = 0;
+      }
+    }
+  }
+
+  /** Reboot (instruction 0x08): clears a hardware error, torque off, Indirect Addresses back to their defaults. */
   reboot(): void {
+    this.#resetIndirect();
     this.drive.write('controlword', 0x00);
     this.drive.write('controlword', 0x80); // CiA 402: fault reset on the rising edge of bit 7
     this.drive.write('controlword', 0x00);

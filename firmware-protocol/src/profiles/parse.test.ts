@@ -214,6 +214,23 @@ describe('parseProfile: bad profiles are PROFILE_INVALID with the path and reaso
     );
   });
 
+  it('Indirect Address banks that overlap an object or each other', () => {
+    const head = `name: d\nprotocol: dynamixel2\nmodelNumber: 1020\nobjects:\n  a: { address: 116, type: i32, access: rw }\n`;
+    expect(
+      parseProfile(`${head}indirect: [{ address: 168, data: 224, count: 28 }]\n`).indirect,
+    ).toEqual([{ address: 168, data: 224, count: 28 }]);
+    // 28 two-byte entries from 168 end at 223; data from 200 runs into them
+    expect(() =>
+      parseProfile(`${head}indirect: [{ address: 168, data: 200, count: 28 }]\n`),
+    ).toThrow(invalid('/indirect/0/data: bytes 0x00C8–0x00E3 overlap /indirect/0/address'));
+    expect(() =>
+      parseProfile(`${head}indirect: [{ address: 100, data: 224, count: 10 }]\n`),
+    ).toThrow(invalid('/objects/a/address: bytes 0x0074–0x0077 overlap /indirect/0/address'));
+    expect(() =>
+      parseProfile(`${head}indirect: [{ address: 168, data: 224, count: 0, extra: 1 }]\n`),
+    ).toThrow(invalid('/indirect/0'));
+  });
+
   it('an object that runs past 0xFFFF', () => {
     expect(() => parseProfile(withObject('x: { address: 0xFFFF, type: u32, access: r }'))).toThrow(
       invalid('/objects/x/address: u32 at 0xFFFF runs past register address 0xFFFF'),
@@ -243,10 +260,15 @@ describe('parseProfile: bad profiles are PROFILE_INVALID with the path and reaso
   });
 
   it('fields of the other protocol', () => {
-    expect(() => parseProfile(`${MINIMAL}modelNumber: 1020\nfastSyncRead: true\n`)).toThrow(
+    expect(() =>
+      parseProfile(
+        `${MINIMAL}modelNumber: 1020\nfastSyncRead: true\nindirect: [{ address: 168, data: 224, count: 2 }]\n`,
+      ),
+    ).toThrow(
       invalid(
         '/modelNumber: applies to dynamixel2 profiles only',
         '/fastSyncRead: applies to dynamixel2',
+        '/indirect: applies to dynamixel2',
       ),
     );
     const dxl =

@@ -120,6 +120,9 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
     if (p.fastSyncRead !== undefined) {
       issues.push({ path: '/fastSyncRead', message: 'applies to dynamixel2 profiles only' });
     }
+    if (p.indirect !== undefined) {
+      issues.push({ path: '/indirect', message: 'applies to dynamixel2 profiles only' });
+    }
   } else {
     if (p.wordOrder !== undefined) {
       issues.push({
@@ -133,7 +136,7 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
   }
 
   const unit = modbus ? 'register' : 'byte';
-  const spans: { name: string; start: number; end: number }[] = [];
+  const spans: { name: string; path: string; start: number; end: number }[] = [];
   for (const [name, o] of Object.entries(p.objects)) {
     if (modbus && (o.type === 'u8' || o.type === 'i8')) {
       issues.push({
@@ -150,8 +153,21 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
         message: `${o.type} at ${hex(o.address)} runs past ${unit} address 0xFFFF`,
       });
     }
-    spans.push({ name, start: o.address, end });
+    spans.push({ name, path: `/objects/${name}`, start: o.address, end });
   }
+  (modbus ? [] : (p.indirect ?? [])).forEach((b, i) => {
+    // The banks' entries and data bytes are part of the control table too: they may
+    // overlap neither an object nor each other.
+    for (const [what, start, end] of [
+      ['address', b.address, b.address + 2 * b.count],
+      ['data', b.data, b.data + b.count],
+    ] as const) {
+      if (end - 1 > 0xffff) {
+        issues.push({ path: `/indirect/${i}/${what}`, message: 'runs past byte address 0xFFFF' });
+      }
+      spans.push({ name: `~indirect ${i} ${what}`, path: `/indirect/${i}/${what}`, start, end });
+    }
+  });
   (p.poll ?? []).forEach((name, i) => {
     if (!(name in p.objects)) {
       issues.push({ path: `/poll/${i}`, message: `names no object of this profile: ${name}` });
@@ -170,8 +186,8 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
     const cur = spans[i]!;
     if (cur.start < prev.end) {
       issues.push({
-        path: `/objects/${cur.name}/address`,
-        message: `${unit}s ${range(cur)} overlap /objects/${prev.name} (${range(prev)})`,
+        path: cur.path.startsWith('/objects/') ? `${cur.path}/address` : cur.path,
+        message: `${unit}s ${range(cur)} overlap ${prev.path} (${range(prev)})`,
       });
     }
   }

@@ -14,6 +14,10 @@
  *                                #   scheduler adds it to the wire time for its timeout
  * modelNumber: 1020              # dynamixel2 only, required: the Model Number (address 0)
  * fastSyncRead: true             # dynamixel2 only, optional: the model answers 0x8A
+ * indirect:                      # dynamixel2 only, optional: the model's Indirect Address
+ *   - { address: 168, data: 224, count: 28 }  # banks (e-manual, Indirect Address): `count`
+ *                                #   2-byte entries from `address`; the byte `data` + k
+ *                                #   reads and writes the control-table byte entry k names
  * poll: [statusword, …]          # optional: the objects a device service reads each
  *                                #   poll (default: every object)
  * watch: [statusword]            # optional: a few objects whose change means the state
@@ -82,6 +86,25 @@ export const DriveProfileSchema = Type.Object(
     turnaroundMs: Type.Number({ minimum: 0, maximum: 1000, default: 2 }),
     modelNumber: Type.Optional(u16('Dynamixel model number')),
     fastSyncRead: Type.Optional(Type.Boolean()),
+    /**
+     * Indirect Address banks (Dynamixel X series, e-manual "Indirect Address, Indirect
+     * Data"): entry k (2 bytes, little-endian, at `address` + 2k) names a control-table
+     * byte, and the byte at `data` + k reads and writes that byte, so that objects far
+     * apart read as one block.
+     */
+    indirect: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            address: u16('first Indirect Address entry'),
+            data: u16('first Indirect Data byte'),
+            count: Type.Integer({ minimum: 1, maximum: 1024, description: 'entries' }),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: 8 },
+      ),
+    ),
     /**
      * The objects a device service reads every poll (its state view); the read plan
      * merges them. Default: every object of the profile.
