@@ -98,7 +98,9 @@ describe('Dynamixel 2.0 slave (xm430)', () => {
     const mapping = (k = 0) => {
       const targets = [64, 132, 133, 134, 135];
       const bytes = new Uint8Array(2 * targets.length);
-      targets.forEach((t, i) => bytes.set(dxl.writeUint(t, 2), 2 * i));
+      targets.forEach((t, i) => {
+        bytes.set(dxl.writeUint(t, 2), 2 * i);
+      });
       return dxl.write(1, ENTRY + 2 * k, bytes);
     };
     const error = (p: { error: number } | undefined) => dxl.decodeStatusError(p!.error).name;
