@@ -214,14 +214,26 @@ export function bytesDecoder(
   names: readonly string[],
   baseAddress: number,
   length: number,
+  offsets?: readonly number[],
 ): (bytes: Uint8Array) => Record<string, number> {
   requireProtocol(profile, 'dynamixel2');
+  // `offsets` (bytes read through Indirect Data): where each object's bytes are instead.
+  if (offsets !== undefined && offsets.length !== names.length) {
+    throw new ProtocolError(
+      'VALUE_OUT_OF_RANGE',
+      `${names.length} objects, ${offsets.length} offsets`,
+    );
+  }
   // As decodeBytes: the bytes little-endian, two's complement (`signed`), then scaled
   // (`fromRaw`: ÷ the inverse of the scale when that is an integer, else × the scale).
-  const fields = names.map((name) => {
+  const fields = names.map((name, k) => {
     const info = objectInfo(profile, name);
     const size = sizeInBytes(info);
-    const offset = covered(info, size, length, baseAddress, 'byte');
+    const at = offsets?.[k];
+    const offset =
+      at === undefined
+        ? covered(info, size, length, baseAddress, 'byte')
+        : covered({ ...info, address: baseAddress + at }, size, length, baseAddress, 'byte');
     const spec = TYPE_SPEC[info.type];
     return {
       name,

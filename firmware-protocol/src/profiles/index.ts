@@ -14,8 +14,10 @@ export { checkProfile, parseProfile } from './parse.ts';
 export {
   DYNAMIXEL_MAX_READ_BYTES,
   decodeBlock,
+  type IndirectPlan,
   MODBUS_MAX_READ_REGISTERS,
   type PlanOptions,
+  planIndirect,
   planReads,
   type ReadBlock,
 } from './read-plan.ts';

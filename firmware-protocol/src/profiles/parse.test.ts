@@ -229,6 +229,9 @@ describe('parseProfile: bad profiles are PROFILE_INVALID with the path and reaso
     expect(() =>
       parseProfile(`${head}indirect: [{ address: 168, data: 224, count: 0, extra: 1 }]\n`),
     ).toThrow(invalid('/indirect/0'));
+    expect(() =>
+      parseProfile(`${head}indirect: [{ address: 168, data: 224, count: 28, check: srl }]\n`),
+    ).toThrow(invalid('/indirect/0/check: names no object of this profile: srl'));
   });
 
   it('an object that runs past 0xFFFF', () => {

@@ -167,6 +167,12 @@ function semanticIssues(p: DriveProfile): ProfileIssue[] {
       }
       spans.push({ name: `~indirect ${i} ${what}`, path: `/indirect/${i}/${what}`, start, end });
     }
+    if (b.check !== undefined && !(b.check in p.objects)) {
+      issues.push({
+        path: `/indirect/${i}/check`,
+        message: `names no object of this profile: ${b.check}`,
+      });
+    }
   });
   (p.poll ?? []).forEach((name, i) => {
     if (!(name in p.objects)) {

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { encodeBytes, encodeRegisters, listObjects, objectInfo } from './codec.ts';
 import { parseProfile } from './parse.ts';
-import { decodeBlock, planReads } from './read-plan.ts';
+import { decodeBlock, planIndirect, planReads } from './read-plan.ts';
 import { sizeInBytes, sizeInRegisters } from './types.ts';
 
 const PROFILES = resolve(import.meta.dirname, '../../../config/profiles');
@@ -210,5 +210,60 @@ describe('decodeBlock', () => {
         blocks.every((b) => b.objects.every((n) => size(objectInfo(p, n)) <= b.quantity)),
       ).toBe(true);
     }
+  });
+});
+
+describe('planIndirect', () => {
+  const poll = xm.poll ?? [];
+
+  it("lays xm430's poll objects into Indirect Data 1–21: Status Return Level first, then by address", () => {
+    const plan = planIndirect(xm, poll)!;
+    expect(plan.address).toBe(168);
+    expect(plan.check).toBe('statusReturnLevel');
+    expect(plan.block).toEqual({
+      address: 224,
+      quantity: 21,
+      objects: ['statusReturnLevel', ...poll],
+      offsets: [0, 1, 2, 3, 7, 8, 10, 14, 18, 20],
+    });
+    const named = [];
+    for (let k = 0; k < plan.entries.length; k += 2)
+      named.push(plan.entries[k]! | (plan.entries[k + 1]! << 8));
+    expect(named).toEqual([
+      68, 64, 70, 116, 117, 118, 119, 122, 126, 127, 128, 129, 130, 131, 132, 133, 134, 135, 144,
+      145, 146,
+    ]);
+  });
+
+  it('property: a block read through the entries decodes as the objects at their own addresses', () => {
+    const plan = planIndirect(xm, poll)!;
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 256, maxLength: 256 }), (table) => {
+        // What the servo returns for Indirect Data k: the byte entry k names.
+        const data = new Uint8Array(plan.block.quantity);
+        for (let k = 0; k < data.length; k++)
+          data[k] = table[plan.entries[2 * k]! | (plan.entries[2 * k + 1]! << 8)]!;
+        const direct = decodeBlock(
+          xm,
+          planReads(xm, [...poll, 'statusReturnLevel'], { maxGap: 200 })[0]!,
+          table.subarray(64),
+        );
+        expect(decodeBlock(xm, plan.block, data)).toEqual(direct);
+      }),
+    );
+  });
+
+  it('is undefined without a bank with a check object, or when the objects do not fit', () => {
+    expect(planIndirect(sf, SF_POLL)).toBeUndefined();
+    const noCheck = parseProfile(
+      readFileSync(resolve(PROFILES, 'xm430.yaml'), 'utf8').replace(
+        ', check: statusReturnLevel',
+        '',
+      ),
+    );
+    expect(planIndirect(noCheck, poll)).toBeUndefined();
+    // 28 entries: the check byte and 27 more; the poll list plus profile velocity and acceleration is 29.
+    expect(planIndirect(xm, [...poll, 'profileVelocity', 'profileAcceleration'])).toBeUndefined();
+    expect(planIndirect(xm, [...poll, 'profileVelocity']) !== undefined).toBe(true);
   });
 });

@@ -27,6 +27,60 @@ export interface ReadBlock {
   quantity: number;
   /** The objects the block holds, by address. */
   objects: string[];
+  /**
+   * Read through Indirect Data (`planIndirect`): the byte offset of each of `objects`
+   * in the block, in the same order. Absent: at their own addresses.
+   */
+  offsets?: number[];
+}
+
+/** A poll read through an Indirect Address bank: the entries to write first, then the read. */
+export interface IndirectPlan {
+  /** First Indirect Address entry: write `entries` there (2 bytes an entry, little-endian). */
+  address: number;
+  entries: Uint8Array;
+  /** Reads the bank's Indirect Data: the check object first, then `names` one after another. */
+  block: ReadBlock;
+  /** The bank's check object: 0 in a poll means the servo has forgotten the entries. */
+  check: string;
+}
+
+/**
+ * `names` read as one block through the profile's first Indirect Address bank with a
+ * `check` object (Dynamixel X series, e-manual "Indirect Address, Indirect Data"), or
+ * undefined when there is none or they do not fit in its entries. The check object
+ * comes first, then the others in address order, each object's bytes in order.
+ */
+export function planIndirect(
+  profile: DriveProfile,
+  names: readonly string[],
+): IndirectPlan | undefined {
+  const bank = profile.indirect?.find((b) => b.check !== undefined);
+  if (profile.protocol !== 'dynamixel2' || bank?.check === undefined) return undefined;
+  const check = bank.check;
+  const rest = [...new Set(names)]
+    .filter((n) => n !== check)
+    .map((n) => objectInfo(profile, n))
+    .sort((a, b) => a.address - b.address);
+  const infos = [objectInfo(profile, check), ...rest];
+  const quantity = infos.reduce((s, o) => s + sizeInBytes(o), 0);
+  if (quantity > bank.count) return undefined;
+  const entries = new Uint8Array(2 * quantity);
+  const offsets: number[] = [];
+  let at = 0;
+  for (const o of infos) {
+    offsets.push(at);
+    for (let i = 0; i < sizeInBytes(o); i++, at++) {
+      entries[2 * at] = (o.address + i) & 0xff;
+      entries[2 * at + 1] = (o.address + i) >> 8;
+    }
+  }
+  return {
+    address: bank.address,
+    entries,
+    block: { address: bank.data, quantity, objects: infos.map((o) => o.name), offsets },
+    check,
+  };
 }
 
 export interface PlanOptions {
@@ -132,7 +186,7 @@ const byteDecoders = new WeakMap<
 function byteDecoderOf(profile: DriveProfile, block: ReadBlock) {
   const got = byteDecoders.get(block);
   if (got?.profile === profile) return got.decode;
-  const decode = bytesDecoder(profile, block.objects, block.address, block.quantity);
+  const decode = bytesDecoder(profile, block.objects, block.address, block.quantity, block.offsets);
   byteDecoders.set(block, { profile, decode });
   return decode;
 }

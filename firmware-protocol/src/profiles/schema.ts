@@ -15,9 +15,12 @@
  * modelNumber: 1020              # dynamixel2 only, required: the Model Number (address 0)
  * fastSyncRead: true             # dynamixel2 only, optional: the model answers 0x8A
  * indirect:                      # dynamixel2 only, optional: the model's Indirect Address
- *   - { address: 168, data: 224, count: 28 }  # banks (e-manual, Indirect Address): `count`
- *                                #   2-byte entries from `address`; the byte `data` + k
- *                                #   reads and writes the control-table byte entry k names
+ *   - { address: 168, data: 224, count: 28, check: statusReturnLevel }
+ *                                #   banks (e-manual, Indirect Address): `count` 2-byte
+ *                                #   entries from `address`; the byte `data` + k reads and
+ *                                #   writes the control-table byte entry k names. With
+ *                                #   `check` (an object never 0 while the servo answers
+ *                                #   reads), a device service polls through the first bank
  * poll: [statusword, …]          # optional: the objects a device service reads each
  *                                #   poll (default: every object)
  * watch: [statusword]            # optional: a few objects whose change means the state
@@ -99,6 +102,13 @@ export const DriveProfileSchema = Type.Object(
             address: u16('first Indirect Address entry'),
             data: u16('first Indirect Data byte'),
             count: Type.Integer({ minimum: 1, maximum: 1024, description: 'entries' }),
+            check: Type.Optional(
+              Type.String({
+                pattern: OBJECT_NAME_PATTERN,
+                description:
+                  'an object never 0 while the servo answers reads (Status Return Level): mapped first, it tells a poll through this bank from one the servo has forgotten (reboot, power cycle)',
+              }),
+            ),
           },
           { additionalProperties: false },
         ),
