@@ -80,6 +80,13 @@ export interface DriveStats {
   /** Watch reads sent, and the polls they triggered (a watched object had changed). */
   watches: number;
   watchPolls: number;
+  /**
+   * `indirect`: polls read through an Indirect Address bank; `direct`: the objects'
+   * own addresses. `indirectMaps`: writes of the bank's entries (1 at start, one more
+   * after each reboot or power cycle of the servo).
+   */
+  reads: 'indirect' | 'direct';
+  indirectMaps: number;
   breaker: BreakerState;
   availability: Availability;
 }
@@ -96,7 +103,16 @@ export interface BusStats {
 
 /** One drive's state inside the bus (not exported from the folder). */
 export interface DriveRt extends DriveRef {
-  readonly blocks: readonly profiles.ReadBlock[];
+  /** What a poll reads: through Indirect Data while `indirect` is set, else the direct plan. */
+  blocks: readonly profiles.ReadBlock[];
+  readonly directBlocks: readonly profiles.ReadBlock[];
+  /**
+   * Polls through an Indirect Address bank (a Dynamixel profile with one): the entries
+   * are written before the first poll and again whenever a poll reads 0 in the check
+   * object (the servo rebooted or lost power and forgot them). Cleared for good, back
+   * to direct reads, when the servo refuses the entries or keeps forgetting them.
+   */
+  indirect: IndirectState | undefined;
   readonly breaker: DriveBreaker;
   readonly counters: DriveCounters;
   availability: Availability;
@@ -108,6 +124,13 @@ export interface DriveRt extends DriveRef {
   lastPoll: Readonly<Record<string, number>> | undefined;
   /** When (clock ms) the watched objects were last read, by a poll or a watch read. */
   sampledAt: number;
+}
+
+export interface IndirectState {
+  readonly plan: profiles.IndirectPlan;
+  mapped: boolean;
+  /** Polls in a row that found the entries forgotten right after writing them. */
+  misses: number;
 }
 
 export interface DriveWatch {

@@ -10,6 +10,7 @@
  * not closed, and while the link is down; it is `online` once it answers again (an
  * exception response or a status error is an answer: the drive is there).
  */
+import { profiles } from '../../../../firmware-protocol/src/index.ts';
 import { type Clock, systemClock } from '../../../runtime/src/clock.ts';
 import { ReconnectingLink } from '../transport/reconnecting-link.ts';
 import { parseLinkUrl, TRANSPORT_DEFAULTS } from '../transport/url.ts';
@@ -30,7 +31,7 @@ import { BusError, isBusError } from './errors.ts';
 import { LineGuard } from './line-guard.ts';
 import { Listeners } from './listeners.ts';
 import { ModbusAccess } from './modbus-access.ts';
-import { pollBlocks } from './poll-plan.ts';
+import { pollBlocks, pollNames } from './poll-plan.ts';
 import { Poller } from './poller.ts';
 import { Scheduler } from './scheduler.ts';
 import { DriveCounters, LatencySamples } from './stats.ts';
@@ -228,6 +229,8 @@ export class Bus {
         exceptions: c.exceptions,
         watches: c.watches,
         watchPolls: c.watchPolls,
+        reads: d.indirect ? 'indirect' : 'direct',
+        indirectMaps: c.indirectMaps,
         breaker: d.breaker.state,
         availability: d.availability,
       };
@@ -267,11 +270,20 @@ export class Bus {
         periodMs: 1000 / spec.watchHz,
       };
     }
+    const directBlocks = pollBlocks(spec.profile, charMs(line));
+    const plan = profiles.planIndirect(spec.profile, pollNames(spec.profile));
+    // Through Indirect Data when that reads fewer bytes: xm430's poll list, 21 not 83.
+    const indirect =
+      plan && plan.block.quantity < directBlocks.reduce((n, b) => n + b.quantity, 0)
+        ? { plan, mapped: false, misses: 0 }
+        : undefined;
     const d: DriveRt = {
       id: spec.id,
       unit: spec.unit,
       profile: spec.profile,
-      blocks: pollBlocks(spec.profile, charMs(line)),
+      blocks: indirect ? [indirect.plan.block] : directBlocks,
+      directBlocks,
+      indirect,
       breaker: new DriveBreaker(this.#clock, opts.breaker ?? {}, (s) => this.#breakerChanged(d, s)),
       counters: new DriveCounters(1000 / spec.pollHz),
       availability: 'unreachable',

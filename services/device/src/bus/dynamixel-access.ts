@@ -76,6 +76,12 @@ export class DynamixelAccess implements DriveAccess {
     };
   }
 
+  /** Writes an Indirect Address plan's entries (one Write; DRIVE_REJECTED when refused). */
+  async mapIndirect(d: DriveRef, plan: profiles.IndirectPlan): Promise<void> {
+    const bytes = dynamixel.write(d.unit, plan.address, plan.entries);
+    await this.#master.transact(d.id, d.unit, bytes, 0, d.profile.turnaroundMs);
+  }
+
   /** Reboot (0x08): the servo answers, then restarts, clearing a hardware error (e-manual §Reboot). */
   prepareReboot(d: DriveRef): () => Promise<void> {
     const bytes = dynamixel.reboot(d.unit);

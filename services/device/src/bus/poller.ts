@@ -37,6 +37,8 @@ export interface PollerHost {
 interface DxlGroup {
   readonly drives: DriveRt[];
   readonly blocks: readonly profiles.ReadBlock[];
+  /** Read through Indirect Data: a member that fell back to direct reads is polled on its own. */
+  readonly indirect: boolean;
   readonly fast: boolean;
   readonly periodMs: number;
   queued: boolean;
@@ -180,12 +182,58 @@ export class Poller {
     d.pollQueued = false;
     try {
       // Breaker open and the probe not due: fails fast, nothing sent. Due: the probe.
-      const values = await d.breaker.execute(d.id, () => this.#access.readBlocks(d, d.blocks));
-      this.#host.deliver(d, values);
+      const values = await d.breaker.execute(d.id, async () => {
+        await this.#map(d);
+        return this.#access.readBlocks(d, d.blocks);
+      });
+      if (!this.#forgotten(d, values)) this.#host.deliver(d, values);
     } catch (err) {
       if (isBusError(err, 'DRIVE_REJECTED')) this.#host.answered(d);
       // TIMEOUT and BAD_RESPONSE are counted by the breaker; DRIVE_UNREACHABLE sent nothing.
     }
+  }
+
+  /**
+   * Writes `d`'s Indirect Address entries when it polls through a bank and they are not
+   * known to be in place. A servo that refuses them (a status error) is read directly
+   * from then on; a timeout throws, for the breaker to count.
+   */
+  async #map(d: DriveRt): Promise<void> {
+    const ind = d.indirect;
+    if (ind === undefined || ind.mapped || this.#dxl === undefined) return;
+    d.counters.indirectMaps++;
+    try {
+      await this.#dxl.mapIndirect(d, ind.plan);
+      ind.mapped = true;
+    } catch (err) {
+      if (!isBusError(err, 'DRIVE_REJECTED')) throw err;
+      this.#direct(d);
+    }
+  }
+
+  /**
+   * A poll through Indirect Data that reads 0 in the check object (Status Return Level,
+   * never 0 while the servo answers reads) comes from a servo that has forgotten its
+   * entries (a reboot, a power cycle): it is not delivered, the entries are written
+   * again and the drive polled at once. Three such polls in a row right after writing
+   * the entries: the servo does not keep them, and is read directly from then on.
+   */
+  #forgotten(d: DriveRt, values: Values): boolean {
+    const ind = d.indirect;
+    if (ind === undefined) return false;
+    if (values[ind.plan.check] !== 0) {
+      ind.misses = 0;
+      return false;
+    }
+    ind.mapped = false;
+    if (++ind.misses >= 3) this.#direct(d);
+    this.pushPoll(d, true);
+    return true;
+  }
+
+  #direct(d: DriveRt): void {
+    d.indirect = undefined;
+    d.blocks = d.directBlocks;
   }
 
   /**
@@ -205,6 +253,7 @@ export class Poller {
         this.#groups.push({
           drives: [d],
           blocks: d.blocks,
+          indirect: d.indirect !== undefined,
           fast: d.profile.fastSyncRead === true,
           periodMs: d.counters.periodMs,
           queued: false,
@@ -215,7 +264,10 @@ export class Poller {
 
   #tickGroup(g: DxlGroup): void {
     if (!this.#host.linkUp() || g.queued) return;
-    const members = g.drives.filter((d) => d.breaker.state === 'closed');
+    const members = this.#members(g);
+    for (const d of g.drives) {
+      if (d.breaker.state === 'closed' && !members.includes(d)) this.pushPoll(d);
+    }
     if (members.length === 1) this.pushPoll(members[0]!);
     if (members.length < 2) return;
     g.queued = true;
@@ -230,17 +282,32 @@ export class Poller {
     });
   }
 
+  /** The drives a group read asks: breaker closed, reading the group's way. */
+  #members(g: DxlGroup): DriveRt[] {
+    return g.drives.filter(
+      (d) => d.breaker.state === 'closed' && (d.indirect !== undefined) === g.indirect,
+    );
+  }
+
   async #runGroup(g: DxlGroup): Promise<void> {
     g.queued = false;
-    const members = g.drives.filter((d) => d.breaker.state === 'closed');
-    if (members.length === 0 || this.#dxl === undefined) return;
-    let result: Map<string, Values | BusError>;
-    try {
-      result = await this.#dxl.groupRead(members, g.blocks, g.fast && members.length > 1);
-    } catch {
-      return; // LINK_DOWN: the bus has made everyone unreachable
-    }
+    if (this.#dxl === undefined) return;
     const fallback: DriveRt[] = [];
+    const members: DriveRt[] = [];
+    for (const d of this.#members(g)) {
+      if (d.indirect === undefined || d.indirect.mapped) members.push(d);
+      // Entries not in place (start, reboot): written and read on its own, now, where
+      // its breaker counts a servo that does not answer.
+      else fallback.push(d);
+    }
+    let result: Map<string, Values | BusError> = new Map();
+    if (members.length > 0) {
+      try {
+        result = await this.#dxl.groupRead(members, g.blocks, g.fast && members.length > 1);
+      } catch {
+        return; // LINK_DOWN: the bus has made everyone unreachable
+      }
+    }
     for (const d of members) {
       const r = result.get(d.id);
       if (r === undefined) {
@@ -251,7 +318,7 @@ export class Poller {
         this.#host.answered(d);
       } else {
         d.breaker.recordSuccess();
-        this.#host.deliver(d, r);
+        if (!this.#forgotten(d, r)) this.#host.deliver(d, r);
       }
     }
     // The group read failed for these: read each on its own, now, so that a dead servo

@@ -16,6 +16,8 @@ export class DriveCounters {
   /** Watch reads (the profile's `watch` objects in idle bus time) and the polls they caused. */
   watches = 0;
   watchPolls = 0;
+  /** Writes of the drive's Indirect Address entries. */
+  indirectMaps = 0;
   readonly #times: number[] = [];
 
   constructor(readonly periodMs: number) {}

@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { Simulator } from '../../../../device-sim/src/index.ts';
-import { dynamixel } from '../../../../firmware-protocol/src/index.ts';
+import { dynamixel, type profiles } from '../../../../firmware-protocol/src/index.ts';
 import { Bus } from '../../src/bus/index.ts';
 import { pollBlocks } from '../../src/bus/poll-plan.ts';
 import { fastGroupLimit } from '../../src/bus/poller.ts';
@@ -23,8 +23,15 @@ afterEach(async () => {
   for (const s of stops.splice(0)) await s();
 });
 
-function dxlRig(opts: { fast?: boolean } = {}, extra: Parameters<typeof rigBus>[2] = {}) {
-  const profile = opts.fast === false ? { ...XM, fastSyncRead: false } : XM;
+/** xm430 without its Indirect Address banks: polls read the objects at their own addresses. */
+const { indirect: _banks, ...XM_DIRECT } = XM;
+
+function dxlRig(
+  opts: { fast?: boolean; direct?: boolean } = {},
+  extra: Parameters<typeof rigBus>[2] = {},
+) {
+  const base = opts.direct ? XM_DIRECT : XM;
+  const profile = opts.fast === false ? { ...base, fastSyncRead: false } : base;
   const rig = simRig('dynamixel2', { xm: profile });
   const r = rigBus(rig, 'dynamixel2', { drives: dxlDrives(50, profile), ...extra });
   stops.push(() => settle(rig, r.bus.stop()));
@@ -33,7 +40,7 @@ function dxlRig(opts: { fast?: boolean } = {}, extra: Parameters<typeof rigBus>[
 
 describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () => {
   it('polls both servos with one Fast Sync Read per cycle and decodes the values', async () => {
-    const { rig, bus, spy, polls } = dxlRig();
+    const { rig, bus, spy, polls } = dxlRig({ direct: true });
     bus.start();
     await runFor(rig, 1000);
     await settle(rig, bus.stop());
@@ -60,7 +67,7 @@ describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () =>
   });
 
   it('uses Sync Read (0x82) when the profile does not claim Fast Sync Read', async () => {
-    const { rig, bus, spy, polls } = dxlRig({ fast: false });
+    const { rig, bus, spy, polls } = dxlRig({ fast: false, direct: true });
     bus.start();
     await runFor(rig, 500);
     await settle(rig, bus.stop());
@@ -165,7 +172,99 @@ describe('Bus over Dynamixel 2.0 (xm430 ×2, simulator on a memory link)', () =>
 });
 
 /** 24 xm430 servos on one 1 Mbaud link (three Fast Sync Read groups), polled at 10 Hz. */
-function longBus() {
+describe('polls through Indirect Data (xm430: Indirect Address 1–28)', () => {
+  const poll = XM.poll!;
+  const rig2 = (simProfile: profiles.DriveProfile, busProfile: profiles.DriveProfile) => {
+    const rig = simRig('dynamixel2', { xm: simProfile });
+    const r = rigBus(rig, 'dynamixel2', { drives: dxlDrives(50, busProfile) });
+    stops.push(() => settle(rig, r.bus.stop()));
+    return { rig, ...r };
+  };
+  const zeroPolls = (polls: Map<string, { values: Record<string, number> }[]>, id: string) =>
+    polls.get(id)!.filter((p) => !(p.values.presentInputVoltage! > 40)).length;
+
+  it('writes the entries once per servo, then reads 21 bytes a servo in one Fast Sync Read a cycle', async () => {
+    const { rig, bus, spy, polls } = dxlRig();
+    bus.start();
+    await runFor(rig, 200);
+    expect(await settle(rig, bus.write('dxl-2', [['torqueEnable', 1]]))).toEqual({ ok: undefined });
+    expect(await settle(rig, bus.write('dxl-2', [['goalPosition', 3000]]))).toEqual({
+      ok: undefined,
+    });
+    await runFor(rig, 3000);
+    const sent = spy.dxlInstructions();
+    const entries = sent.filter((p) => p.instruction === I.Write && p.params[0] === 168);
+    expect(entries.map((p) => [p.id, p.params.length])).toEqual([
+      [1, 2 + 42],
+      [2, 2 + 42],
+    ]);
+    // Each servo's first poll on its own, right after its entries; then one group read a cycle.
+    expect(sent.filter((p) => p.instruction === I.Read).map((p) => p.id)).toEqual([1, 2]);
+    const fast = sent.filter((p) => p.instruction === I.FastSyncRead);
+    for (const p of fast) expect(p.params).toEqual(Uint8Array.of(224, 0, 21, 0, 1, 2));
+    expect(fast.length).toBe(polls.get('dxl-2')!.length - 1);
+    const v = polls.get('dxl-2')!.at(-1)!.values;
+    expect(Object.keys(v).sort()).toEqual([...poll, 'statusReturnLevel'].sort());
+    expect(v.torqueEnable).toBe(1);
+    expect(v.goalPosition).toBe(3000);
+    expect(Math.abs(v.presentPosition! - 3000)).toBeLessThanOrEqual(10);
+    // The same values as a read of the objects at their own addresses.
+    const direct = await settle(rig, bus.read('dxl-1', ['presentTemperature', 'goalPosition']));
+    const last = polls.get('dxl-1')!.at(-1)!.values;
+    expect(direct).toEqual({
+      ok: { presentTemperature: last.presentTemperature, goalPosition: last.goalPosition },
+    });
+    expect(zeroPolls(polls, 'dxl-1') + zeroPolls(polls, 'dxl-2')).toBe(0);
+    expect(bus.stats().drives['dxl-1']).toMatchObject({ reads: 'indirect', indirectMaps: 1 });
+  });
+
+  it('a servo that forgets its entries (a reboot) is never read as zeros: they are written again', async () => {
+    const { rig, bus, polls } = dxlRig();
+    bus.start();
+    await runFor(rig, 200);
+    rig.sim.inject({ drive: 'dxl-1', fault: 'drive-fault', code: '0x4310' });
+    await runFor(rig, 100);
+    expect(polls.get('dxl-1')!.at(-1)!.values.hardwareErrorStatus).toBe(0x04);
+    expect(await settle(rig, bus.reboot('dxl-1'))).toEqual({ ok: undefined });
+    const n = polls.get('dxl-1')!.length;
+    await runFor(rig, 300);
+    expect(polls.get('dxl-1')!.length).toBeGreaterThan(n + 10);
+    expect(polls.get('dxl-1')!.at(-1)!.values.hardwareErrorStatus).toBe(0);
+    expect(zeroPolls(polls, 'dxl-1')).toBe(0);
+    expect(bus.stats().drives['dxl-1']).toMatchObject({ reads: 'indirect', indirectMaps: 2 });
+    expect(bus.stats().drives['dxl-2']).toMatchObject({ reads: 'indirect', indirectMaps: 1 });
+  });
+
+  it("a servo that does not keep the entries, or refuses them, is read at the objects' own addresses", async () => {
+    // No banks in the simulated servo: the entries go nowhere and the check reads 0.
+    const a = rig2(XM_DIRECT, XM);
+    a.bus.start();
+    await runFor(a.rig, 1000);
+    expect(a.bus.stats().drives['dxl-1']).toMatchObject({ reads: 'direct', indirectMaps: 3 });
+    expect(a.polls.get('dxl-1')!.length).toBeGreaterThanOrEqual(45);
+    expect(zeroPolls(a.polls, 'dxl-1')).toBe(0);
+    // Operating Mode is EEPROM: no entry may name it (Data Range error), so no bank at all.
+    const b = rig2(XM, { ...XM, poll: [...poll, 'operatingMode'] });
+    b.bus.start();
+    await runFor(b.rig, 1000);
+    expect(b.bus.stats().drives['dxl-2']).toMatchObject({ reads: 'direct', indirectMaps: 1 });
+    expect(b.polls.get('dxl-2')!.at(-1)!.values.operatingMode).toBe(3);
+    expect(zeroPolls(b.polls, 'dxl-2')).toBe(0);
+  });
+
+  it('24 servos: one group read of all of them a cycle', async () => {
+    const { ids, rig, spy, bus } = longBus(XM);
+    stops.push(() => settle(rig, bus.stop()));
+    bus.start();
+    await runFor(rig, 1000);
+    const fast = spy.dxlInstructions().filter((p) => p.instruction === I.FastSyncRead);
+    expect(fast.length).toBeGreaterThanOrEqual(8);
+    for (const p of fast) expect([...p.params.subarray(4)]).toEqual(ids);
+  });
+});
+
+function longBus(profile: profiles.DriveProfile = XM_DIRECT) {
+  const XM = profile;
   const clock = new TestClock(0);
   const ids = Array.from({ length: 24 }, (_, i) => i + 1);
   const sim = new Simulator({
@@ -205,7 +304,7 @@ describe('Fast Sync Read on a long bus', () => {
     const fast = sent.filter((p) => p.instruction === I.FastSyncRead);
     // params: address (2), length (2), then one byte per ID
     const sizes = fast.map((p) => p.params.length - 4);
-    expect(Math.max(...sizes)).toBeLessThanOrEqual(fastGroupLimit(pollBlocks(XM, 0.01)));
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(fastGroupLimit(pollBlocks(XM_DIRECT, 0.01)));
     expect(new Set(fast.flatMap((p) => [...p.params.subarray(4)]))).toEqual(new Set(ids));
     expect(sent.filter((p) => p.instruction === I.Read)).toEqual([]);
     for (const u of ids) expect(polls.get(`dxl-${u}`)).toBeGreaterThanOrEqual(9); // 10 Hz, 1 s
