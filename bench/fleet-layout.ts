@@ -152,6 +152,7 @@ allow_anonymous true
 persistence false
 set_tcp_nodelay true
 max_queued_messages 100000
+max_inflight_messages 100
 sys_interval 1
 log_dest none
 `;
