@@ -128,6 +128,8 @@ export interface DriveRt extends DriveRef {
 
 export interface IndirectState {
   readonly plan: profiles.IndirectPlan;
+  /** The servo answered a Ping with the profile's Model Number: its entries may be written. */
+  modelChecked: boolean;
   mapped: boolean;
   /** Polls in a row that found the entries forgotten right after writing them. */
   misses: number;

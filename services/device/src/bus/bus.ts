@@ -275,7 +275,7 @@ export class Bus {
     // Through Indirect Data when that reads fewer bytes: xm430's poll list, 21 not 83.
     const indirect =
       plan && plan.block.quantity < directBlocks.reduce((n, b) => n + b.quantity, 0)
-        ? { plan, mapped: false, misses: 0 }
+        ? { plan, modelChecked: false, mapped: false, misses: 0 }
         : undefined;
     const d: DriveRt = {
       id: spec.id,

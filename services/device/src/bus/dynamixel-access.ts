@@ -76,6 +76,18 @@ export class DynamixelAccess implements DriveAccess {
     };
   }
 
+  /** Ping (0x01): the servo's Model Number (e-manual §Ping). */
+  async modelNumber(d: DriveRef): Promise<number> {
+    const status = await this.#master.transact(
+      d.id,
+      d.unit,
+      dynamixel.ping(d.unit),
+      3,
+      d.profile.turnaroundMs,
+    );
+    return dynamixel.parsePingStatus(status).modelNumber;
+  }
+
   /** Writes an Indirect Address plan's entries (one Write; DRIVE_REJECTED when refused). */
   async mapIndirect(d: DriveRef, plan: profiles.IndirectPlan): Promise<void> {
     const bytes = dynamixel.write(d.unit, plan.address, plan.entries);

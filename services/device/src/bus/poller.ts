@@ -195,14 +195,23 @@ export class Poller {
 
   /**
    * Writes `d`'s Indirect Address entries when it polls through a bank and they are not
-   * known to be in place. A servo that refuses them (a status error) is read directly
-   * from then on; a timeout throws, for the breaker to count.
+   * known to be in place. Nothing is written to a servo that has not answered a Ping
+   * with the profile's Model Number (another model's control table may hold anything
+   * at those addresses): that one, and one that refuses the entries (a status error),
+   * is read directly from then on. A timeout throws, for the breaker to count.
    */
   async #map(d: DriveRt): Promise<void> {
     const ind = d.indirect;
     if (ind === undefined || ind.mapped || this.#dxl === undefined) return;
-    d.counters.indirectMaps++;
     try {
+      if (!ind.modelChecked) {
+        if ((await this.#dxl.modelNumber(d)) !== d.profile.modelNumber) {
+          this.#direct(d);
+          return;
+        }
+        ind.modelChecked = true;
+      }
+      d.counters.indirectMaps++;
       await this.#dxl.mapIndirect(d, ind.plan);
       ind.mapped = true;
     } catch (err) {

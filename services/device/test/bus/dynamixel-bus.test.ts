@@ -198,6 +198,8 @@ describe('polls through Indirect Data (xm430: Indirect Address 1–28)', () => {
       [1, 2 + 42],
       [2, 2 + 42],
     ]);
+    // Each after a Ping that showed the profile's model.
+    expect(sent.filter((p) => p.instruction === I.Ping).map((p) => p.id)).toEqual([1, 2]);
     // Each servo's first poll on its own, right after its entries; then one group read a cycle.
     expect(sent.filter((p) => p.instruction === I.Read).map((p) => p.id)).toEqual([1, 2]);
     const fast = sent.filter((p) => p.instruction === I.FastSyncRead);
@@ -250,6 +252,18 @@ describe('polls through Indirect Data (xm430: Indirect Address 1–28)', () => {
     expect(b.bus.stats().drives['dxl-2']).toMatchObject({ reads: 'direct', indirectMaps: 1 });
     expect(b.polls.get('dxl-2')!.at(-1)!.values.operatingMode).toBe(3);
     expect(zeroPolls(b.polls, 'dxl-2')).toBe(0);
+  });
+
+  it("writes no entries to a servo whose Ping shows another model than the profile's", async () => {
+    const { rig, bus, spy, polls } = rig2(XM, { ...XM, modelNumber: 1030 });
+    bus.start();
+    await runFor(rig, 500);
+    const sent = spy.dxlInstructions();
+    expect(sent.filter((p) => p.instruction === I.Write)).toEqual([]);
+    expect(sent.filter((p) => p.instruction === I.Ping).map((p) => p.id)).toEqual([1, 2]);
+    expect(bus.stats().drives['dxl-1']).toMatchObject({ reads: 'direct', indirectMaps: 0 });
+    expect(polls.get('dxl-1')!.length).toBeGreaterThanOrEqual(20);
+    expect(zeroPolls(polls, 'dxl-1')).toBe(0);
   });
 
   it('24 servos: one group read of all of them a cycle', async () => {
