@@ -110,7 +110,8 @@ export interface DriveRt extends DriveRef {
    * Polls through an Indirect Address bank (a Dynamixel profile with one): the entries
    * are written before the first poll and again whenever a poll reads 0 in the check
    * object (the servo rebooted or lost power and forgot them). Cleared for good, back
-   * to direct reads, when the servo refuses the entries or keeps forgetting them.
+   * to direct reads, when the servo is another model than the profile's, refuses the
+   * entries or keeps forgetting them.
    */
   indirect: IndirectState | undefined;
   readonly breaker: DriveBreaker;

@@ -273,9 +273,12 @@ export class Poller {
 
   #tickGroup(g: DxlGroup): void {
     if (!this.#host.linkUp() || g.queued) return;
-    const members = this.#members(g);
+    const members: DriveRt[] = [];
     for (const d of g.drives) {
-      if (d.breaker.state === 'closed' && !members.includes(d)) this.pushPoll(d);
+      if (d.breaker.state !== 'closed') continue;
+      // One that fell back to direct reads is polled on its own.
+      if (this.#readsLike(d, g)) members.push(d);
+      else this.pushPoll(d);
     }
     if (members.length === 1) this.pushPoll(members[0]!);
     if (members.length < 2) return;
@@ -291,11 +294,9 @@ export class Poller {
     });
   }
 
-  /** The drives a group read asks: breaker closed, reading the group's way. */
-  #members(g: DxlGroup): DriveRt[] {
-    return g.drives.filter(
-      (d) => d.breaker.state === 'closed' && (d.indirect !== undefined) === g.indirect,
-    );
+  /** Whether `d` reads the group's way (through Indirect Data, or not). */
+  #readsLike(d: DriveRt, g: DxlGroup): boolean {
+    return (d.indirect !== undefined) === g.indirect;
   }
 
   async #runGroup(g: DxlGroup): Promise<void> {
@@ -303,7 +304,8 @@ export class Poller {
     if (this.#dxl === undefined) return;
     const fallback: DriveRt[] = [];
     const members: DriveRt[] = [];
-    for (const d of this.#members(g)) {
+    for (const d of g.drives) {
+      if (d.breaker.state !== 'closed' || !this.#readsLike(d, g)) continue;
       if (d.indirect === undefined || d.indirect.mapped) members.push(d);
       // Entries not in place (start, reboot): written and read on its own, now, where
       // its breaker counts a servo that does not answer.
