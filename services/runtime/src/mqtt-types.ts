@@ -89,11 +89,11 @@ export interface MqttConnection {
   publishJson(topic: string, value: unknown, opts?: PublishOptions): Promise<boolean>;
   /**
    * QoS 0, not retained, no properties, fire and forget: the PUBLISH packet encoded here
-   * in one buffer and written to the connection's socket, in order with everything
-   * mqtt.js writes (for telemetry at poll rate; see mqtt.ts). False, and dropped, while
-   * not connected.
+   * (a string payload as UTF-8) and written to the connection's socket at the next tick,
+   * together with the others of this tick, in order with everything mqtt.js writes (for
+   * telemetry at poll rate; see mqtt.ts). False, and dropped, while not connected.
    */
-  sendQos0(topic: string, payload: Buffer): boolean;
+  sendQos0(topic: string, payload: Buffer | string): boolean;
   /**
    * QoS 1, no properties, fire and forget: like `sendQos0`, with a packet identifier
    * of its own range (mqtt.js's publishes use the other half) and the broker's PUBACK
@@ -102,7 +102,7 @@ export interface MqttConnection {
    * drops is not sent again. False, and not sent, while not connected or with
    * `FAST_QOS1_INFLIGHT` unacknowledged: publish through `publish` then.
    */
-  sendQos1(topic: string, payload: Buffer, retain: boolean): boolean;
+  sendQos1(topic: string, payload: Buffer | string, retain: boolean): boolean;
   /** Default QoS 1. Renewed on every reconnect. */
   subscribe(filters: string | string[], opts?: { qos?: QoS }): Promise<void>;
   /** Resolves at the next CONNACK (now if connected); MQTT_CONNECT_TIMEOUT after `timeoutMs`. */

@@ -16,7 +16,7 @@ import {
   reconnectDelay,
   startEmbeddedBroker,
 } from '../src/index.ts';
-import { encodeQos0Publish, FAST_QOS1_INFLIGHT } from '../src/mqtt.ts';
+import { encodePublishInto, encodeQos0Publish, FAST_QOS1_INFLIGHT } from '../src/mqtt.ts';
 import { eventually, memoryLogger, startMosquitto } from './helpers.ts';
 
 const open: MqttConnection[] = [];
@@ -259,6 +259,62 @@ async function sendQos1RoundTrip(url: string, version: 4 | 5, rounds: number, wr
   expect(a.sendQos1('fleet/s/late', Buffer.from('x'), true)).toBe(false);
 }
 
+/**
+ * One tick's sendQos0/sendQos1 packets (strings and buffers, one larger than the batch)
+ * leave together, exactly, and a publish through mqtt.js in the same tick comes after
+ * those sent before it and before those sent after it.
+ */
+async function oneTickRoundTrip(url: string, version: 4 | 5, acrossQos: boolean) {
+  const { got } = await subscriber(url, `tick-sub-${version}`, 'fleet/t/#');
+  const a = conn(url, `tick-${version}`);
+  await a.waitConnected(5000);
+  expect(a.protocolVersion).toBe(version);
+  const big = 'é'.repeat(40_000); // 80,000 bytes of UTF-8: more than a batch holds
+  const sent: [string, string | Buffer, 0 | 1][] = [
+    ['fleet/t/a', '{"x":"ascii"}', 0],
+    ['fleet/t/b', '{"x":"état ✓"}', 1],
+    ['fleet/t/c', Buffer.alloc(20_000, 0x7a), 0],
+    ['fleet/t/d', big, 0],
+    ['fleet/t/e', '', 1],
+  ];
+  for (const [topic, payload, qos] of sent) {
+    expect(qos === 0 ? a.sendQos0(topic, payload) : a.sendQos1(topic, payload, false)).toBe(true);
+  }
+  const json = a.publishJson('fleet/t/json', { via: 'mqtt.js' }, { qos: 1 });
+  expect(a.sendQos0('fleet/t/z', 'after')).toBe(true);
+  await json;
+  await eventually(() => got.length === sent.length + 2, 'every message', 5000);
+  const order: [string, number][] = [
+    ...sent.map(([topic, , qos]): [string, number] => [topic, qos]),
+    ['fleet/t/json', 1],
+    ['fleet/t/z', 0],
+  ];
+  // aedes forwards a QoS 1 message after storing it, so QoS 0 ones may overtake it:
+  // there the order holds within each QoS.
+  const byQos = (l: [string, number][]) => [0, 1].map((q) => l.filter(([, x]) => x === q));
+  const seen = got.map((g): [string, number] => [g.topic, g.packet.qos]);
+  if (acrossQos) expect(seen).toEqual(order);
+  else expect(byQos(seen)).toEqual(byQos(order));
+  for (const [topic, payload] of sent) {
+    const g = got.find((x) => x.topic === topic)!;
+    expect(Buffer.from(g.packet.payload as Buffer).equals(Buffer.from(payload))).toBe(true);
+  }
+  expect(got.find((x) => x.topic === 'fleet/t/z')!.text).toBe('after');
+}
+
+describe('sendQos0 and sendQos1 in one tick', () => {
+  it('leave in order (within each QoS), exactly, with a publish through mqtt.js in its place (aedes, 3.1.1)', async () => {
+    const b = await broker();
+    await oneTickRoundTrip(b.url, 4, false);
+  });
+
+  it('leave in order, exactly, with a publish through mqtt.js in its place (Mosquitto, MQTT 5)', async () => {
+    const m = await startMosquitto();
+    cleanups.push(() => m.stop());
+    await oneTickRoundTrip(m.url, 5, true);
+  });
+});
+
 describe('sendQos1 (state packets encoded in one piece)', () => {
   it('arrives at QoS 1, retained, in order with mqtt.js publishes; its identifiers go round without clashing (aedes, 3.1.1)', async () => {
     const b = await broker();
@@ -302,6 +358,26 @@ describe('sendQos0 (telemetry packets encoded in one piece)', () => {
     // MQTT 5: a property length of 0 after the topic.
     const v5 = encodeQos0Publish(topic, Buffer.from('hi'), true);
     expect([...v5]).toEqual([0x30, 6, 0, 1, 0x61, 0, 0x68, 0x69]);
+  });
+
+  it('writes a string payload as UTF-8 into a buffer, after what is there, at every length size', () => {
+    const topic = Buffer.from([0, 1, 0x61]);
+    for (const [chars, len] of [
+      [2, [0x08]], // 3 bytes + 5
+      [200, [0xb1, 0x02]], // 300 bytes + 5
+      [12_000, [0xd5, 0x8c, 0x01]], // 18,000 bytes + 5
+    ] as const) {
+      const text = 'é'.repeat(chars / 2) + 'x'.repeat(chars / 2); // 1.5 bytes a character
+      const out = Buffer.alloc(20 + 5 + 3 + 2 + 3 * chars, 0xee);
+      out.write('before', 0);
+      const end = encodePublishInto(out, 6, topic, text, false, 1, true, 0x8001);
+      const bytes = Buffer.byteLength(text);
+      expect(out.subarray(0, 6).toString()).toBe('before');
+      expect([...out.subarray(6, 7 + len.length)]).toEqual([0x33, ...len]);
+      expect([...out.subarray(7 + len.length, 12 + len.length)]).toEqual([0, 1, 0x61, 0x80, 0x01]);
+      expect(out.subarray(12 + len.length, end).toString()).toBe(text);
+      expect(end).toBe(6 + 1 + len.length + 5 + bytes);
+    }
   });
 });
 

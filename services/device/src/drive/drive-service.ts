@@ -201,8 +201,9 @@ export class DriveService {
     if ((prev?.fault?.code ?? null) !== (state.fault?.code ?? null)) {
       this.#event({ type: 'fault', fault: state.fault });
     }
-    // Telemetry and state carry the same fields: serialised once.
-    const msg = Buffer.from(JSON.stringify(this.#stateMessage(state)));
+    // Telemetry and state carry the same fields: serialised once (the session writes
+    // the string into its packets as UTF-8).
+    const msg = JSON.stringify(this.#stateMessage(state));
     const data = this.#data();
     // QoS 0, fire and forget (dropped while the broker is away), the packet encoded in
     // one piece (sendQos0) rather than through mqtt.js's publish.
@@ -344,7 +345,7 @@ export class DriveService {
     return this.#o.data ?? this.#mqtt;
   }
 
-  #publishState(s: NormalState, msg = Buffer.from(JSON.stringify(this.#stateMessage(s)))): void {
+  #publishState(s: NormalState, msg = JSON.stringify(this.#stateMessage(s))): void {
     this.#published = s;
     this.#publishedAt = this.#o.clock.now();
     const data = this.#data();

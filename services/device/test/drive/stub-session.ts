@@ -44,12 +44,12 @@ export function stubSession(connected: boolean) {
     publish: record,
     publishJson: (topic: string, value: unknown, o?: { qos?: number; retain?: boolean }) =>
       record(topic, JSON.stringify(value), o),
-    sendQos1(topic: string, payload: Buffer, retain: boolean) {
+    sendQos1(topic: string, payload: Buffer | string, retain: boolean) {
       if (!s.connected) return false;
       void record(topic, payload, { qos: 1, retain });
       return true;
     },
-    sendQos0(topic: string, payload: Buffer) {
+    sendQos0(topic: string, payload: Buffer | string) {
       if (!s.connected) return false;
       void record(topic, payload);
       return true;
