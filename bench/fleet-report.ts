@@ -31,12 +31,21 @@ export interface Measured {
   phases: string;
   probe: Probe;
   profiles: string[];
+  /**
+   * When a later window is the figure (the target fleet, once settled): the first
+   * window's CPU and polls, and when it began (s after the fleet was set moving).
+   */
+  first?: { cpu: Map<string, number>; pollRate: number | undefined; atS: number };
+  /** When the window reported began, s after the fleet was set moving. */
+  atS?: number;
+  /** The stack's CPU in 5 s steps from the motion on, each window as one step. */
+  steps?: number[];
 }
 
 const MB = 2 ** 20;
 /** The services of the stack proper; the simulator stands in for the drives. */
-const STACK = ['device', 'gateway', 'journal', 'broker'];
-const TARGET = { drives: 500, cpu: 100, rssMB: 1536 };
+export const STACK = ['device', 'gateway', 'journal', 'broker'];
+export const TARGET = { drives: 500, cpu: 100, rssMB: 1536 };
 
 const sum = (m: Map<string, number>, kinds: string[]) =>
   kinds.reduce((a, k) => a + (m.get(k) ?? 0), 0);
@@ -82,6 +91,7 @@ export function rowsOf(m: Measured): Row[] {
       ...(atTarget ? { reference: { name: 'target', value: TARGET.cpu } } : {}),
       note:
         `${keptUp(m) ? '' : `DID NOT KEEP UP (${Math.round((100 * polls) / (m.n * POLL_HZ))}% of the poll rate): `}` +
+        `${m.atS !== undefined ? `from ${m.atS} s after set moving: ` : ''}` +
         `${m.links} link${m.links > 1 ? 's' : ''} of ≤ ${BUS.perLink} ${BUS.name} drives at ${POLL_HZ} Hz, ` +
         `unpaced TCP: ${m.links} device process${m.links > 1 ? 'es' : ''} ${f1(m.cpu.get('device') ?? 0)}%, ` +
         `gateway ${f1(m.cpu.get('gateway') ?? 0)}%, journal ${f1(m.cpu.get('journal') ?? 0)}%, ` +
@@ -92,6 +102,22 @@ export function rowsOf(m: Measured): Row[] {
         `(stack with it ${f1(stackCpu + simCpu)}%); this process (subscriber, probes) ` +
         `${f1(m.benchCpu)}%, other load on the machine ${f1(m.otherCpu)}%`,
     },
+    ...(m.first
+      ? [
+          {
+            suite: SUITE,
+            name: name(`CPU, stack without simulator, ${m.first.atS} s after set moving`),
+            value: sum(m.first.cpu, STACK),
+            unit: '% of one core',
+            note:
+              `the first window, as the other sizes are measured; the figure above is the ` +
+              `window from ${m.atS} s on (warm-up: the device processes' JIT); per poll ` +
+              `${((sum(m.first.cpu, STACK) * 10_000) / Math.max(1, m.first.pollRate ?? 0)).toFixed(0)} µs; ` +
+              `the stack's CPU in 5 s steps from the motion on (each window one step): ` +
+              `${(m.steps ?? []).map((x) => x.toFixed(0)).join(' ')} %`,
+          },
+        ]
+      : []),
     {
       suite: SUITE,
       name: name('RSS, stack without simulator'),
@@ -186,8 +212,12 @@ function standingRows(m: Measured): Row[] {
   ];
 }
 
-export function growthRows(all: Measured[]): Row[] {
-  if (all.length < 2) return [];
+export function growthRows(measured: Measured[]): Row[] {
+  if (measured.length < 2) return [];
+  // Every size as first measured (15 s after set moving), so that they compare.
+  const all = measured.map((m) =>
+    m.first ? { ...m, cpu: m.first.cpu, pollRate: m.first.pollRate } : m,
+  );
   const big = all.find((m) => m.n === 500) ?? all.at(-1)!;
   const small = all.find((m) => m.n === 50 && m !== big) ?? all[0]!;
   const perDrive = (m: Measured) => sum(m.cpu, STACK) / m.n;
