@@ -18,14 +18,14 @@ export class DriveCounters {
   watchPolls = 0;
   /** Writes of the drive's Indirect Address entries. */
   indirectMaps = 0;
-  readonly #times: number[] = [];
+  /** The last POLL_TIMES polls' times, a ring (`polls` says where it is). */
+  readonly #times = new Float64Array(POLL_TIMES);
 
   constructor(readonly periodMs: number) {}
 
   poll(at: number): void {
+    this.#times[this.polls % POLL_TIMES] = at;
     this.polls++;
-    this.#times.push(at);
-    if (this.#times.length > POLL_TIMES) this.#times.shift();
   }
 
   /** Polls per second over the last max(2 s, 4 periods) (or since `startedAt`). */
@@ -33,7 +33,8 @@ export class DriveCounters {
     const window = Math.min(Math.max(2000, 4 * this.periodMs), now - startedAt);
     if (!(window > 0)) return 0;
     let n = 0;
-    for (const t of this.#times) if (t > now - window) n++;
+    const kept = Math.min(this.polls, POLL_TIMES);
+    for (let i = 0; i < kept; i++) if (this.#times[i]! > now - window) n++;
     return (n * 1000) / window;
   }
 }
