@@ -13,6 +13,7 @@ COPY config ./config
 RUN node bin/servofleet.js build && chown -R node:node .servofleet
 ENV NODE_ENV=production LOG_LEVEL=info
 USER node
-# Smaller V8 young generation: about 20-30 MB less per process (services/cli/node-flags.ts).
-ENTRYPOINT ["node", "--max-semi-space-size=4", "bin/servofleet.js"]
+# As services/cli/node-flags.ts: a smaller V8 young generation (about 20-30 MB less per
+# process) and optimisation after an eighth of V8's default interrupt budget.
+ENTRYPOINT ["node", "--max-semi-space-size=4", "--interrupt-budget=8448", "bin/servofleet.js"]
 CMD ["--help"]

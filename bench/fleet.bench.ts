@@ -1,8 +1,8 @@
 /**
  * `npm run bench -- fleet`: the whole stack on this machine, N simulated drives
  * (N = 10, 50, 100, 200, 500) polled at 20 Hz, each service its own OS process started
- * the way `servofleet up` and the compose image start it (`node --max-semi-space-size=4
- * bin/servofleet.js sim|device|gateway|journal --config FILE`: services/cli/node-flags.ts),
+ * the way `servofleet up` and the compose image start it (`node` with the flags of
+ * services/cli/node-flags.ts, `bin/servofleet.js sim|device|gateway|journal --config FILE`),
  * with a fleet file generated for N in a temp directory, and Mosquitto as in production
  * (the embedded aedes broker when Mosquitto is not installed), on 127.0.0.1 with free
  * ports:

@@ -28,7 +28,7 @@ describe('fleetParts', () => {
   it('runs the broker, the simulator, a device service per link, the gateway, a line controller per line and the journal for the demo fleet', () => {
     const parts = fleetParts(parseFleet(demoText), ctx);
     const cli = resolve(root, 'bin/servofleet.js');
-    const flags = ['--max-semi-space-size=4'];
+    const flags = ['--max-semi-space-size=4', '--interrupt-budget=8448'];
     expect(parts.map((p) => [p.name, p.tier, p.command, ...p.args])).toEqual([
       ['broker', 0, '/usr/bin/node', ...flags, cli, 'broker', '--config', '/etc/fleet.yaml'],
       ['sim', 1, '/usr/bin/node', ...flags, cli, 'sim', '--config', '/etc/fleet.yaml'],
