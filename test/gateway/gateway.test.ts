@@ -44,16 +44,20 @@ describe('gateway with simulator and device services (aedes)', { timeout: 45_000
   };
 
   it('GET /drives: every drive, online, with state and meta, from memory', async () => {
+    // Meta, availability, state and events are separate topics, and a drive's events
+    // (which carry its availability changes too) ride another session than its meta:
+    // MQTT orders messages per topic only, so any of them may be the last to arrive.
     await eventually(
       async () => {
         const d = await r.http('GET', '/api/v1/drives');
         const drives = d.json.drives as {
           availability: { status: string } | null;
           state: unknown;
+          meta: unknown;
         }[];
-        return drives.every((x) => x.availability?.status === 'online' && x.state);
+        return drives.every((x) => x.availability?.status === 'online' && x.state && x.meta);
       },
-      'all drives online with state',
+      'all drives online with state and meta',
       10_000,
       25,
     );
