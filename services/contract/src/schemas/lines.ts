@@ -218,11 +218,15 @@ export const LineEventSchemas = {
     },
     strict,
   ),
-  /** The emergency stop: each drive's quickStop result. */
+  /**
+   * The emergency stop: each drive's quickStop result. `resent: true` marks the
+   * quickStop sent again, after the estop, to a drive seen enabled again.
+   */
   estop: Type.Object(
     {
       ...head,
       type: Type.Literal('estop'),
+      resent: Type.Optional(Type.Literal(true)),
       results: Type.Array(
         Type.Object(
           {

@@ -9,9 +9,10 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Value } from '@sinclair/typebox/value';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Command, DriveState } from '../../../contract/src/index.ts';
+import { type Command, type DriveState, LineEventSchemas } from '../../../contract/src/index.ts';
 import { type LineConfig, ManualClock } from '../../../runtime/src/index.ts';
 import { OnlineDrivePort } from '../../test/drive-port.ts';
 import { parseLine } from '../cycle/parse-cycle.ts';
@@ -130,5 +131,23 @@ describe('estop guard', () => {
     const estops = events.filter((e) => e.type === 'estop');
     expect(estops).toHaveLength(1);
     expect((estops[0]!.results as unknown[]).length).toBe(2);
+    expect(estops[0]!.resent).toBeUndefined();
+
+    // The guard's quickStops answered: an event each, marked `resent`.
+    port.answer('a1', { status: 'completed', source: 'drive', ts: 3000 });
+    port.answer('a2', { status: 'completed', source: 'drive', ts: 3000 });
+    await flush();
+    const again = events.filter((e) => e.type === 'estop').slice(1);
+    expect(
+      again.map((e) => [e.resent, (e.results as { driveId: string }[]).map((r) => r.driveId)]),
+    ).toEqual([
+      [true, ['a1']],
+      [true, ['a2']],
+    ]);
+    // Each one as the contract has it (with the head the line's publisher adds).
+    for (const e of events.filter((x) => x.type === 'estop')) {
+      const published = { eventId: 'e-1', lineId: 'l1', ts: 1, ...e };
+      expect(Value.Check(LineEventSchemas.estop, published), JSON.stringify(e)).toBe(true);
+    }
   });
 });

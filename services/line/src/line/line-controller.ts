@@ -429,15 +429,17 @@ export class LineController {
       last.set(d, clock.now());
       this.#log.warn({ driveId: d }, `${d} enabled again while ESTOPPED: quickStop again`);
       void sendEach({ ...this.#sendOpts(), evenIfDown: true }, [d], 'quickStop').then((r) =>
-        this.#estopEvent(r),
+        this.#estopEvent(r, true),
       );
     });
     clock.setTimer(ESTOP_GUARD_MS, off);
   }
 
-  #estopEvent(results: Sent[]): void {
+  /** `resent`: the guard's own quickStop to a drive enabled again, not the estop itself. */
+  #estopEvent(results: Sent[], resent = false): void {
     this.#o.out.event({
       type: 'estop',
+      ...(resent ? { resent: true } : {}),
       results: results.map((r) => ({
         driveId: r.driveId,
         commandId: r.commandId,
