@@ -556,41 +556,19 @@ function redactUrl(url: string): string {
 }
 
 /**
- * A QoS 0 PUBLISH (MQTT 3.1.1 §3.3, MQTT 5 §3.3), not retained, not a duplicate: fixed
- * header 0x30, the remaining length as a variable byte integer, the topic name (its
- * 2-byte length first, `topic` holds both), on MQTT 5 a property length of 0, then the
- * payload. No packet identifier at QoS 0.
- *
- * Why not mqtt.js's publish: it builds a packet object, runs it through its store and
- * keep-alive bookkeeping and writes it to the socket in about six pieces (header,
- * length, topic length, topic, payload…). In one standing 200-drive fleet run, device
- * processes spent 155 µs of CPU per poll with telemetry through mqtt.js and 118 µs
- * with no telemetry at all (the run-to-run spread is 10–15 %).
- */
-export function encodeQos0Publish(topic: Buffer, payload: Buffer | string, v5: boolean): Buffer {
-  return encodePublish(topic, payload, v5, { qos: 0, retain: false, id: 0 });
-}
-
-/** A PUBLISH at QoS 0 or 1 in a buffer of its own (see `encodePublishInto`). */
-export function encodePublish(
-  topic: Buffer,
-  payload: Buffer | string,
-  v5: boolean,
-  o: { qos: 0 | 1; retain: boolean; id: number },
-): Buffer {
-  const bytes = typeof payload === 'string' ? Buffer.byteLength(payload, 'utf8') : payload.length;
-  const out = Buffer.allocUnsafe(5 + topic.length + 3 + bytes);
-  const n = encodePublishInto(out, 0, topic, payload, v5, o.qos, o.retain, o.id);
-  return out.subarray(0, n);
-}
-
-/**
  * Writes a PUBLISH at QoS 0 or 1 (MQTT 3.1.1 §3.3, MQTT 5 §3.3), not a duplicate, into
  * `out` at `at`, and returns where it ends: fixed header 0x30 | QoS << 1 | RETAIN, the
  * remaining length as a variable byte integer, the topic name (`topic` holds its
  * 2-byte length and its bytes), at QoS 1 the 2-byte packet identifier, on MQTT 5 a
  * property length of 0, then the payload (a string as UTF-8, written straight in).
  * `out` must have room for 5 + topic + 3 + the payload's bytes after `at`.
+ *
+ * Why not mqtt.js's publish (for telemetry and state at poll rate): it builds a packet
+ * object, runs it through its store and keep-alive bookkeeping and writes it to the
+ * socket in about six pieces (header, length, topic length, topic, payload…). In one
+ * standing 200-drive fleet run, device processes spent 155 µs of CPU per poll with
+ * telemetry through mqtt.js and 118 µs with no telemetry at all (the run-to-run spread
+ * is 10–15 %).
  *
  * The remaining length is known only once a string is written: the packet is laid out
  * for a 2-byte length (126–16,383 bytes, a state or telemetry message) and moved by

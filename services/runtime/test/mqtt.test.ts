@@ -16,7 +16,7 @@ import {
   reconnectDelay,
   startEmbeddedBroker,
 } from '../src/index.ts';
-import { encodePublishInto, encodeQos0Publish, FAST_QOS1_INFLIGHT } from '../src/mqtt.ts';
+import { encodePublishInto, FAST_QOS1_INFLIGHT } from '../src/mqtt.ts';
 import { eventually, memoryLogger, startMosquitto } from './helpers.ts';
 
 const open: MqttConnection[] = [];
@@ -343,6 +343,11 @@ describe('sendQos0 (telemetry packets encoded in one piece)', () => {
 
   it('encodes the remaining length as MQTT’s variable byte integer', () => {
     const topic = Buffer.from([0, 1, 0x61]);
+    // A QoS 0 PUBLISH, not retained, in a buffer of its own.
+    const encodeQos0Publish = (t: Buffer, payload: Buffer, v5: boolean) => {
+      const out = Buffer.alloc(5 + t.length + 3 + payload.length);
+      return out.subarray(0, encodePublishInto(out, 0, t, payload, v5, 0, false, 0));
+    };
     const cases: [number, number[]][] = [
       [0, [0x03]],
       [124, [0x7f]],
